@@ -1,0 +1,11 @@
+"""mibound: estimates, lower bounds and upper bounds on mutual information.
+
+How well MI can be bounded depends on what is known about p(x, z): from samples alone every
+high-confidence lower bound is capped near log N; with a known prior good lower bounds exist;
+with a known prior and likelihood the truth can be sandwiched.
+"""
+
+from mibound import bounds, models
+from mibound._version import __version__
+
+__all__ = ["__version__", "bounds", "models"]

@@ -1,0 +1,7 @@
+"""Allows ``python -m mibound``."""
+
+import sys
+
+from mibound.cli import main
+
+sys.exit(main())

@@ -1,0 +1,126 @@
+"""The linear-Gaussian latent model z ~ N(0, I_k), x = W z + σ ε, with every quantity exact."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+from torch.distributions import Independent, MultivariateNormal, Normal
+
+from mibound.models.base import LatentVariableModel
+
+__all__ = ["LinearGaussian"]
+
+
+class LinearGaussian(LatentVariableModel):
+    r"""Linear-Gaussian latent model with closed-form MI, Lautum information and posterior.
+
+    .. math:: z \sim \mathcal{N}(0, I_k), \quad x \mid z \sim \mathcal{N}(W z, \sigma^2 I_d)
+
+    .. math:: p(x) = \mathcal{N}(0, W W^\top + \sigma^2 I), \quad
+        p(z \mid x) = \mathcal{N}(S W^\top x / \sigma^2, S), \quad
+        S = (I + W^\top W / \sigma^2)^{-1}
+
+    .. math:: I = \tfrac12 \log\det(I + W^\top W / \sigma^2), \qquad
+        LI = \|W\|_F^2 / \sigma^2 - I
+
+    Arguments:
+        W: Loading matrix of shape ``(d, k)``.
+        sigma: Noise standard deviation σ > 0.
+
+    Example:
+        >>> model = LinearGaussian(torch.eye(2) * 3.0, 1.0)
+        >>> round(model.mutual_information(), 4)  # 2 * 0.5 * log(10)
+        2.3026
+    """
+
+    def __init__(self, W: Tensor, sigma: float | Tensor) -> None:
+        super().__init__()
+        if not isinstance(W, Tensor):
+            W = torch.as_tensor(W)
+        if W.ndim != 2:
+            raise ValueError(f"W: expected a matrix of shape (d, k), got shape {tuple(W.shape)}")
+        if not W.is_floating_point():
+            W = W.to(torch.get_default_dtype())
+        if not bool(torch.isfinite(W).all()):
+            raise ValueError("W: expected finite entries, found NaN or inf")
+        sigma_t = torch.as_tensor(sigma, dtype=W.dtype)
+        if sigma_t.ndim != 0 or not bool(sigma_t > 0) or not bool(torch.isfinite(sigma_t)):
+            raise ValueError(f"sigma: expected a positive finite scalar, got {sigma!r}")
+        self.register_buffer("W", W.clone())
+        self.register_buffer("sigma", sigma_t.clone())
+
+    @classmethod
+    def with_mutual_information(
+        cls,
+        mi: float,
+        k: int,
+        d: int,
+        *,
+        sigma: float = 1.0,
+        seed: int = 0,
+        dtype: torch.dtype = torch.float64,
+    ) -> LinearGaussian:
+        """A model with a random orthonormal-column W (d >= k) scaled to have MI ``mi`` nats.
+
+        Each of the k latent directions carries ``mi / k`` nats:
+        ``½ log(1 + s² / σ²) = mi / k``.
+        """
+        if not (isinstance(k, int) and isinstance(d, int) and 1 <= k <= d):
+            raise ValueError(f"k, d: expected integers with 1 <= k <= d, got k={k!r}, d={d!r}")
+        if not (isinstance(mi, (int, float)) and mi > 0 and math.isfinite(mi)):
+            raise ValueError(f"mi: expected a positive finite number of nats, got {mi!r}")
+        g = torch.Generator().manual_seed(seed)
+        q, _ = torch.linalg.qr(torch.randn(d, k, generator=g, dtype=dtype))
+        scale = sigma * math.sqrt(math.expm1(2.0 * mi / k))
+        return cls(q * scale, sigma)
+
+    @property
+    def latent_dim(self) -> int:
+        return int(self.W.shape[1])
+
+    @property
+    def data_dim(self) -> int:
+        return int(self.W.shape[0])
+
+    def prior(self) -> Independent:
+        zeros = torch.zeros(self.latent_dim, dtype=self.W.dtype, device=self.W.device)
+        return Independent(Normal(zeros, torch.ones_like(zeros)), 1)
+
+    def likelihood(self, z: Tensor) -> Independent:
+        mean = z @ self.W.T
+        return Independent(Normal(mean, self.sigma.expand_as(mean)), 1)
+
+    def sample(self, n: int, *, generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
+        if not isinstance(n, int) or n < 1:
+            raise ValueError(f"n: expected a positive integer, got {n!r}")
+        opts = {"dtype": self.W.dtype, "device": self.W.device, "generator": generator}
+        z0 = torch.randn(n, self.latent_dim, **opts)
+        x = z0 @ self.W.T + self.sigma * torch.randn(n, self.data_dim, **opts)
+        return x, z0
+
+    def _posterior_cov(self) -> Tensor:
+        eye = torch.eye(self.latent_dim, dtype=self.W.dtype, device=self.W.device)
+        return torch.linalg.inv(eye + self.W.T @ self.W / self.sigma**2)
+
+    def posterior(self, x: Tensor) -> MultivariateNormal:
+        cov = self._posterior_cov()
+        mean = x @ (self.W @ cov) / self.sigma**2  # (S W^T x / σ²)^T = x^T W S / σ²
+        return MultivariateNormal(mean, covariance_matrix=cov)
+
+    def marginal(self) -> MultivariateNormal:
+        eye = torch.eye(self.data_dim, dtype=self.W.dtype, device=self.W.device)
+        cov = self.W @ self.W.T + self.sigma**2 * eye
+        zeros = torch.zeros(self.data_dim, dtype=self.W.dtype, device=self.W.device)
+        return MultivariateNormal(zeros, covariance_matrix=cov)
+
+    def mutual_information(self) -> float:
+        eye = torch.eye(self.latent_dim, dtype=self.W.dtype, device=self.W.device)
+        return 0.5 * float(torch.logdet(eye + self.W.T @ self.W / self.sigma**2))
+
+    def lautum_information(self) -> float:
+        return float((self.W**2).sum() / self.sigma**2) - self.mutual_information()
+
+    def extra_repr(self) -> str:
+        return f"d={self.data_dim}, k={self.latent_dim}, sigma={float(self.sigma):.4g}"
