@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["as_samples", "as_pair"]
+__all__ = ["as_pair", "as_samples"]
 
 
 def _type_name(value: Any) -> str:

@@ -1,4 +1,4 @@
-"""Result types: :class:`Estimate` (one number with an error bar) and :class:`Bounds` (a sandwich)."""
+"""Result types: :class:`Estimate` (a value with an error bar) and :class:`Bounds`."""
 
 from __future__ import annotations
 
