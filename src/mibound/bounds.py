@@ -359,7 +359,7 @@ def _log_interp(log_m: Tensor, log_a: Tensor, alpha: float) -> Tensor:
 def _log_sub_exp(log_x: Tensor, log_y: Tensor) -> Tensor:
     """log(exp(log_x) - exp(log_y)) for log_x > log_y, elementwise (broadcasting)."""
     diff = (log_y - log_x).clamp(max=0.0)
-    return log_x + torch.log(-torch.expm1(diff).clamp(min=torch.finfo(log_x.dtype).tiny))
+    return log_x + torch.log((-torch.expm1(diff)).clamp(min=torch.finfo(log_x.dtype).tiny))
 
 
 def js(scores: Tensor, *, reduction: Reduction = "mean", validate: bool = True) -> Tensor:
