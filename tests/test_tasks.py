@@ -6,6 +6,7 @@ import itertools
 import json
 import math
 import os
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -174,6 +175,8 @@ def test_shapes_and_seeds(name):
     x2, y2 = task.sample(64, seed=3)
     np.testing.assert_array_equal(x, x2)
     np.testing.assert_array_equal(y, y2)
+    clone = pickle.loads(pickle.dumps(task))  # tasks travel to worker processes
+    np.testing.assert_array_equal(clone.sample(64, seed=3)[1], y)
     x3, y3 = task.sample(64, seed=4)
     assert not np.array_equal(x, x3)
     assert not np.array_equal(y, y3)

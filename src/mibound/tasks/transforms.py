@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -63,12 +64,23 @@ class Transform:
         return f"Transform({self.name!r})"
 
 
-CUBE = Transform("cube", lambda v: v**3, np.cbrt, description="x ↦ x³ elementwise")
+# Module-level functions (and functools.partial of them) keep transforms picklable, so that
+# tasks can be sent to worker processes.
+def _cube(v: Array) -> Array:
+    return v**3
+
+
+def _half_cube(v: Array) -> Array:
+    return v * np.sqrt(np.abs(v))
+
+
+def _half_cube_inverse(v: Array) -> Array:
+    return np.sign(v) * np.abs(v) ** (2.0 / 3.0)
+
+
+CUBE = Transform("cube", _cube, np.cbrt, description="x ↦ x³ elementwise")
 HALF_CUBE = Transform(
-    "half-cube",
-    lambda v: v * np.sqrt(np.abs(v)),
-    lambda v: np.sign(v) * np.abs(v) ** (2.0 / 3.0),
-    description="x ↦ x·|x|^{1/2} elementwise",
+    "half-cube", _half_cube, _half_cube_inverse, description="x ↦ x·|x|^{1/2} elementwise"
 )
 ASINH = Transform("asinh", np.arcsinh, np.sinh, description="x ↦ asinh(x) elementwise")
 NORMAL_CDF = Transform(
@@ -99,14 +111,17 @@ def spiral(speed: float = 0.5) -> Transform:
     """
     speed = _check_real("speed", speed, -math.inf, math.inf)
     name = "spiral" if speed == 0.5 else f"spiral-speed-{_format_number(speed)}"
+    return Transform(
+        name,
+        functools.partial(_spiral, speed=speed),
+        functools.partial(_spiral, speed=-speed),
+        min_dim=2,
+        description=f"spiral, speed {speed:g}",
+    )
 
-    def forward(v: Array) -> Array:
-        return _rotate_pairs(v, speed * np.sum(v * v, axis=1))
 
-    def inverse(v: Array) -> Array:
-        return _rotate_pairs(v, -speed * np.sum(v * v, axis=1))
-
-    return Transform(name, forward, inverse, min_dim=2, description=f"spiral, speed {speed:g}")
+def _spiral(v: Array, speed: float) -> Array:
+    return _rotate_pairs(v, speed * np.sum(v * v, axis=1))
 
 
 def wiggly(amplitude: float = 0.4, frequency: float = 2.0) -> Transform:
@@ -121,23 +136,29 @@ def wiggly(amplitude: float = 0.4, frequency: float = 2.0) -> Transform:
         )
     default = (a, b) == (0.4, 2.0)
     name = "wiggly" if default else f"wiggly-a-{_format_number(a)}-b-{_format_number(b)}"
+    return Transform(
+        name,
+        functools.partial(_wiggly, a=a, b=b),
+        functools.partial(_wiggly_inverse, a=a, b=b),
+        description=f"x ↦ x + {a:g} sin({b:g} x)",
+    )
 
-    def forward(v: Array) -> Array:
-        return v + a * np.sin(b * v)
 
-    def inverse(v: Array) -> Array:
-        low, high = v - a, v + a
-        for _ in range(24):  # bracket to 2a / 2^24, inside Newton's quadratic basin
-            mid = 0.5 * (low + high)
-            above = forward(mid) > v
-            high = np.where(above, mid, high)
-            low = np.where(above, low, mid)
-        x = 0.5 * (low + high)
-        for _ in range(3):  # f' >= 1 - ab > 0 and |f''| <= a b^2: 1e-7 -> 1e-14 -> float64
-            x = np.clip(x - (forward(x) - v) / (1.0 + a * b * np.cos(b * x)), low, high)
-        return x
+def _wiggly(v: Array, a: float, b: float) -> Array:
+    return v + a * np.sin(b * v)
 
-    return Transform(name, forward, inverse, description=f"x ↦ x + {a:g} sin({b:g} x)")
+
+def _wiggly_inverse(v: Array, a: float, b: float) -> Array:
+    low, high = v - a, v + a
+    for _ in range(24):  # bracket to 2a / 2^24, inside Newton's quadratic basin
+        mid = 0.5 * (low + high)
+        above = _wiggly(mid, a, b) > v
+        high = np.where(above, mid, high)
+        low = np.where(above, low, mid)
+    x = 0.5 * (low + high)
+    for _ in range(3):  # f' >= 1 - ab > 0 and |f''| <= a b^2: 1e-7 -> 1e-14 -> float64
+        x = np.clip(x - (_wiggly(x, a, b) - v) / (1.0 + a * b * np.cos(b * x)), low, high)
+    return x
 
 
 class TransformedTask(Task):
