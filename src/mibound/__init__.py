@@ -5,7 +5,7 @@ high-confidence lower bound is capped near log N; with a known prior good lower 
 with a known prior and likelihood the truth can be sandwiched.
 """
 
-from mibound import bounds, models
+from mibound import bounds, models, tasks
 from mibound._version import __version__
 
-__all__ = ["__version__", "bounds", "models"]
+__all__ = ["__version__", "bounds", "models", "tasks"]

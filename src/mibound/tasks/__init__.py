@@ -1,0 +1,68 @@
+"""Distributions with known mutual information (and Lautum information), and their registry.
+
+>>> from mibound import tasks
+>>> task = tasks.get("gaussian-20x20-mi-2")
+>>> x, y = task.sample(1000, seed=0)
+>>> x.shape, y.shape, round(task.mutual_information, 6)
+((1000, 20), (1000, 20), 2.0)
+"""
+
+from mibound.tasks.base import Task
+from mibound.tasks.discrete import DiscreteTask, binary_symmetric_channel, categorical_copy
+from mibound.tasks.gaussian import GaussianTask, gaussian, gaussian_from_covariance
+from mibound.tasks.latent import LinearGaussianTask, linear_gaussian
+from mibound.tasks.mixture import (
+    GaussianMixtureTask,
+    gaussian_mixture,
+    gaussian_mixture_clusters,
+    x_mixture,
+)
+from mibound.tasks.noise import UniformNoiseTask, uniform_noise
+from mibound.tasks.registry import STAIRCASE, families, get, names, register
+from mibound.tasks.student import StudentTTask, student_t, student_t_correction
+from mibound.tasks.transforms import (
+    ASINH,
+    CUBE,
+    HALF_CUBE,
+    NORMAL_CDF,
+    Transform,
+    TransformedTask,
+    spiral,
+    transformed,
+    wiggly,
+)
+
+__all__ = [
+    "ASINH",
+    "CUBE",
+    "HALF_CUBE",
+    "NORMAL_CDF",
+    "STAIRCASE",
+    "DiscreteTask",
+    "GaussianMixtureTask",
+    "GaussianTask",
+    "LinearGaussianTask",
+    "StudentTTask",
+    "Task",
+    "Transform",
+    "TransformedTask",
+    "UniformNoiseTask",
+    "binary_symmetric_channel",
+    "categorical_copy",
+    "families",
+    "gaussian",
+    "gaussian_from_covariance",
+    "gaussian_mixture",
+    "gaussian_mixture_clusters",
+    "get",
+    "linear_gaussian",
+    "names",
+    "register",
+    "spiral",
+    "student_t",
+    "student_t_correction",
+    "transformed",
+    "uniform_noise",
+    "wiggly",
+    "x_mixture",
+]
