@@ -56,6 +56,8 @@ def gaussian(x: Any, y: Any) -> Estimate:
         function contained in another such function. AMS Transl. 12 (1959).
     """
     xa, ya = as_pair(x, y, min_n=2)
+    # C order: reductions then round identically whatever the input's memory layout.
+    xa, ya = np.ascontiguousarray(xa), np.ascontiguousarray(ya)
     n, dx = xa.shape
     dy = ya.shape[1]
     if n <= dx + dy:

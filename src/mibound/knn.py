@@ -92,6 +92,8 @@ def ksg(
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0:
         raise ValueError(f"n_jobs: expected a non-zero integer (-1 for all cores), got {n_jobs!r}")
     xa, ya = as_pair(x, y, min_n=k + 1)
+    # C order: reductions then round identically whatever the input's memory layout.
+    xa, ya = np.ascontiguousarray(xa), np.ascontiguousarray(ya)
     n = xa.shape[0]
     if subsamples is None:
         m = max(2, min(10, n // 50))
