@@ -10,6 +10,13 @@ from scipy.special import digamma
 
 from mibound.knn import _count_closer, ksg
 
+try:
+    import numba  # noqa: F401
+
+    BACKENDS = ["scipy", "numba"]
+except ImportError:  # the numba backend is optional (mibound[fast])
+    BACKENDS = ["scipy", pytest.param("numba", marks=pytest.mark.skip(reason="needs numba"))]
+
 
 def brute_force_ksg(x: np.ndarray, y: np.ndarray, k: int) -> float:
     """KSG estimator 1 by the definition: O(N^2) max-norm distances, strict marginal counts."""
@@ -42,13 +49,16 @@ def gaussian_mi(d: int, rho: float) -> float:
 @pytest.mark.parametrize(("dx", "dy"), [(1, 1), (1, 3), (2, 2), (4, 1)])
 @pytest.mark.parametrize("k", [1, 3, 5])
 @pytest.mark.parametrize("ties", [False, True])
-def test_matches_brute_force_exactly(n: int, dx: int, dy: int, k: int, ties: bool) -> None:
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_matches_brute_force_exactly(
+    n: int, dx: int, dy: int, k: int, ties: bool, backend: str
+) -> None:
     rng = np.random.default_rng(1000 * n + 10 * dx + dy + k)
     x = rng.standard_normal((n, dx))
     y = 0.7 * x[:, :1] + rng.standard_normal((n, dy))
     if ties:  # coarse grid: many exact ties, including zero k-NN distances
         x, y = np.round(2 * x), np.round(2 * y)
-    result = ksg(x, y, k=k, noise=0.0, subsamples=0)
+    result = ksg(x, y, k=k, noise=0.0, subsamples=0, backend=backend)
     assert result.value == pytest.approx(brute_force_ksg(x, y, k), abs=1e-12)
 
 
@@ -141,9 +151,22 @@ def test_no_stderr_is_flagged() -> None:
         ({"subsamples": 1}, "subsamples: expected"),
         ({"subsamples": 30}, "subsamples: expected"),
         ({"n_jobs": 0}, "n_jobs: expected"),
+        ({"backend": "fortran"}, "backend: expected"),
     ],
 )
 def test_bad_arguments(kwargs: dict, match: str) -> None:
     x, y = correlated(100, 1, 0.5, seed=0)
     with pytest.raises(ValueError, match=match):
         ksg(x, y, **kwargs)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_backends_agree_on_larger_data(backend: str) -> None:
+    # Enough points for deep trees, whole-node counting and leaf batching to matter.
+    x, y = correlated(3000, 3, 0.7, seed=11)
+    y = np.c_[y, np.round(x[:, 0])]  # a discrete column: ties broken by the noise
+    reference = ksg(x, y, backend="scipy")
+    result = ksg(x, y, backend=backend)
+    assert result.value == pytest.approx(reference.value, abs=1e-12)
+    assert result.stderr == pytest.approx(reference.stderr, abs=1e-12)
+    assert result.settings["backend"] == backend
