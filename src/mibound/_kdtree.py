@@ -17,9 +17,8 @@ import numpy as np
 
 __all__ = ["MaxNormTree"]
 
-_LEAF = 32
+_LEAF = 64
 _STACK = 256
-_CHUNK = 64
 
 
 @numba.njit(cache=True)
@@ -83,130 +82,7 @@ def _build(data: np.ndarray, leafsize: int):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, parallel=True)
-def _kth_distance(
-    points, queries, k, start, end, left, right, lo, hi
-):  # pragma: no cover - compiled
-    """Per query, the k-th smallest max-norm distance to the points (self included)."""
-    m, d = queries.shape
-    out = np.empty(m)
-    n_chunks = (m + _CHUNK - 1) // _CHUNK
-    for chunk in numba.prange(n_chunks):
-        stack = np.empty(_STACK, np.int64)
-        best = np.empty(k)
-        for qi in range(chunk * _CHUNK, min(m, (chunk + 1) * _CHUNK)):
-            for j in range(k):
-                best[j] = np.inf
-            top = 0
-            stack[0] = 0
-            top = 1
-            while top > 0:
-                top -= 1
-                node = stack[top]
-                bound = 0.0
-                for c in range(d):
-                    g = lo[node, c] - queries[qi, c]
-                    h = queries[qi, c] - hi[node, c]
-                    if g > bound:
-                        bound = g
-                    if h > bound:
-                        bound = h
-                if bound >= best[k - 1]:
-                    continue
-                if left[node] < 0:
-                    for p in range(start[node], end[node]):
-                        dist = 0.0
-                        for c in range(d):
-                            v = abs(points[p, c] - queries[qi, c])
-                            if v > dist:
-                                dist = v
-                                if dist >= best[k - 1]:
-                                    break
-                        if dist < best[k - 1]:
-                            j = k - 1
-                            while j > 0 and best[j - 1] > dist:
-                                best[j] = best[j - 1]
-                                j -= 1
-                            best[j] = dist
-                else:
-                    a, b = left[node], right[node]
-                    # Visit the child nearer along the split first (pushed last).
-                    da = 0.0
-                    db = 0.0
-                    for c in range(d):
-                        g = max(lo[a, c] - queries[qi, c], queries[qi, c] - hi[a, c])
-                        h = max(lo[b, c] - queries[qi, c], queries[qi, c] - hi[b, c])
-                        if g > da:
-                            da = g
-                        if h > db:
-                            db = h
-                    if da <= db:
-                        stack[top] = b
-                        stack[top + 1] = a
-                    else:
-                        stack[top] = a
-                        stack[top + 1] = b
-                    top += 2
-            out[qi] = best[k - 1]
-    return out
-
-
-@numba.njit(cache=True, parallel=True)
-def _count_within(
-    points, queries, radius, start, end, left, right, lo, hi
-):  # pragma: no cover - compiled
-    """Per query, the number of points at max-norm distance strictly below ``radius``."""
-    m, d = queries.shape
-    out = np.zeros(m, np.int64)
-    n_chunks = (m + _CHUNK - 1) // _CHUNK
-    for chunk in numba.prange(n_chunks):
-        stack = np.empty(_STACK, np.int64)
-        for qi in range(chunk * _CHUNK, min(m, (chunk + 1) * _CHUNK)):
-            r = radius[qi]
-            total = 0
-            stack[0] = 0
-            top = 1
-            while top > 0:
-                top -= 1
-                node = stack[top]
-                inner = 0.0
-                outer = 0.0
-                for c in range(d):
-                    g = lo[node, c] - queries[qi, c]
-                    h = queries[qi, c] - hi[node, c]
-                    if g > inner:
-                        inner = g
-                    if h > inner:
-                        inner = h
-                    g = queries[qi, c] - lo[node, c]
-                    h = hi[node, c] - queries[qi, c]
-                    if g > outer:
-                        outer = g
-                    if h > outer:
-                        outer = h
-                if inner >= r:
-                    continue
-                if outer < r:
-                    total += end[node] - start[node]
-                    continue
-                if left[node] < 0:
-                    for p in range(start[node], end[node]):
-                        inside = True
-                        for c in range(d):
-                            if abs(points[p, c] - queries[qi, c]) >= r:
-                                inside = False
-                                break
-                        if inside:
-                            total += 1
-                else:
-                    stack[top] = left[node]
-                    stack[top + 1] = right[node]
-                    top += 2
-            out[qi] = total
-    return out
-
-
-@numba.njit(cache=True, parallel=True)
-def _self_kth_distance(points, k, start, end, left, right, lo, hi):  # pragma: no cover
+def _self_kth_distance(points, columns, k, start, end, left, right, lo, hi):  # pragma: no cover
     """Per point, the k-th smallest max-norm distance to all points (itself included).
 
     The queries are the tree's own points, taken leaf by leaf: one traversal per query leaf,
@@ -215,12 +91,14 @@ def _self_kth_distance(points, k, start, end, left, right, lo, hi):  # pragma: n
     n, d = points.shape
     out = np.empty(n)
     leaves = np.flatnonzero(left < 0)
+    max_leaf = np.max(end[leaves] - start[leaves])
     for li in numba.prange(leaves.shape[0]):
         q_node = leaves[li]
         q0, q1 = start[q_node], end[q_node]
         m = q1 - q0
         best = np.full((m, k), np.inf)
         worst = np.inf
+        dist = np.empty(max_leaf)
         stack = np.empty(_STACK, np.int64)
         stack[0] = 0
         top = 1
@@ -256,6 +134,7 @@ def _self_kth_distance(points, k, start, end, left, right, lo, hi):  # pragma: n
                     stack[top + 1] = b
                 top += 2
                 continue
+            p0, p1 = start[node], end[node]
             for qi in range(m):
                 q = q0 + qi
                 kth = best[qi, k - 1]
@@ -266,20 +145,22 @@ def _self_kth_distance(points, k, start, end, left, right, lo, hi):  # pragma: n
                         pb = g
                 if pb >= kth:
                     continue
-                for p in range(start[node], end[node]):
-                    dist = 0.0
-                    for c in range(d):
-                        v = abs(points[p, c] - points[q, c])
-                        if v > dist:
-                            dist = v
-                            if dist >= kth:
-                                break
-                    if dist < kth:
+                for p in range(p1 - p0):
+                    dist[p] = 0.0
+                for c in range(d):
+                    qc = points[q, c]
+                    row = columns[c]
+                    for p in range(p1 - p0):
+                        v = abs(row[p0 + p] - qc)
+                        dist[p] = v if v > dist[p] else dist[p]
+                for p in range(p1 - p0):
+                    dp = dist[p]
+                    if dp < kth:
                         j = k - 1
-                        while j > 0 and best[qi, j - 1] > dist:
+                        while j > 0 and best[qi, j - 1] > dp:
                             best[qi, j] = best[qi, j - 1]
                             j -= 1
-                        best[qi, j] = dist
+                        best[qi, j] = dp
                         kth = best[qi, k - 1]
             worst = 0.0
             for qi in range(m):
@@ -291,7 +172,9 @@ def _self_kth_distance(points, k, start, end, left, right, lo, hi):  # pragma: n
 
 
 @numba.njit(cache=True, parallel=True)
-def _self_count_within(points, radius, start, end, left, right, lo, hi):  # pragma: no cover
+def _self_count_within(
+    points, columns, radius, start, end, left, right, lo, hi
+):  # pragma: no cover
     """Per point, the number of points at max-norm distance strictly below its radius.
 
     Leaf-batched like :func:`_self_kth_distance`: a data node entirely within every query's
@@ -300,6 +183,7 @@ def _self_count_within(points, radius, start, end, left, right, lo, hi):  # prag
     n, d = points.shape
     out = np.zeros(n, np.int64)
     leaves = np.flatnonzero(left < 0)
+    max_leaf = np.max(end[leaves] - start[leaves])
     for li in numba.prange(leaves.shape[0]):
         q_node = leaves[li]
         q0, q1 = start[q_node], end[q_node]
@@ -311,6 +195,7 @@ def _self_count_within(points, radius, start, end, left, right, lo, hi):  # prag
             r_max = max(r_max, radius[qi])
         counts = np.zeros(m, np.int64)
         shared = 0
+        dist = np.empty(max_leaf)
         stack = np.empty(_STACK, np.int64)
         stack[0] = 0
         top = 1
@@ -365,14 +250,19 @@ def _self_count_within(points, radius, start, end, left, right, lo, hi):  # prag
                 if pout < r:
                     counts[qi] += end[node] - start[node]
                     continue
-                for p in range(start[node], end[node]):
-                    inside = True
-                    for c in range(d):
-                        if abs(points[p, c] - points[q, c]) >= r:
-                            inside = False
-                            break
-                    if inside:
-                        counts[qi] += 1
+                p0, p1 = start[node], end[node]
+                for p in range(p1 - p0):
+                    dist[p] = 0.0
+                for c in range(d):
+                    qc = points[q, c]
+                    row = columns[c]
+                    for p in range(p1 - p0):
+                        v = abs(row[p0 + p] - qc)
+                        dist[p] = v if v > dist[p] else dist[p]
+                inside = 0
+                for p in range(p1 - p0):
+                    inside += dist[p] < r
+                counts[qi] += inside
         for qi in range(m):
             out[q0 + qi] = counts[qi] + shared
     return out
@@ -386,24 +276,14 @@ class MaxNormTree:
         perm, start, end, left, right, lo, hi = _build(points, leafsize)
         self.perm = perm
         self.points = np.ascontiguousarray(points[perm])
+        self.columns = np.ascontiguousarray(self.points.T)  # coordinate-major, for SIMD
         self._nodes = (start, end, left, right, lo, hi)
-
-    def kth_distance(self, queries: np.ndarray, k: int) -> np.ndarray:
-        """The k-th smallest distance from each query to the points (a query point counts)."""
-        queries = np.ascontiguousarray(queries, dtype=np.float64)
-        return _kth_distance(self.points, queries, k, *self._nodes)
 
     def self_kth_distance(self, k: int) -> np.ndarray:
         """Per point (in tree order, ``self.points``), its k-th smallest distance (self incl.)."""
-        return _self_kth_distance(self.points, k, *self._nodes)
+        return _self_kth_distance(self.points, self.columns, k, *self._nodes)
 
     def self_count_within(self, radius: np.ndarray) -> np.ndarray:
         """Per point (tree order), the number of points strictly closer than ``radius``."""
         radius = np.ascontiguousarray(radius, dtype=np.float64)
-        return _self_count_within(self.points, radius, *self._nodes)
-
-    def count_within(self, queries: np.ndarray, radius: np.ndarray) -> np.ndarray:
-        """The number of points at distance strictly below ``radius`` from each query."""
-        queries = np.ascontiguousarray(queries, dtype=np.float64)
-        radius = np.ascontiguousarray(radius, dtype=np.float64)
-        return _count_within(self.points, queries, radius, *self._nodes)
+        return _self_count_within(self.points, self.columns, radius, *self._nodes)
