@@ -1,0 +1,147 @@
+"""KSG speed and agreement: mibound.ksg against NPEET (npeet-plus), infomeasure and scipy.
+
+Data: 5-d X and 5-d Y, standard Gaussian, coordinate pairs with correlation rho chosen so that
+the true MI is 2 nats (rho = sqrt(1 - exp(-2 * 2 / 5))). Every implementation gets the SAME
+tie-broken data: the noise is added once here (mibound's rule: 1e-10 x column std, seeded) and
+each peer's own noise is switched off (NPEET adds uniform noise from the global numpy RNG, which
+we replace by the identity; infomeasure gets noise_level=0), so the values must agree to
+rounding. Times are the best of --repeats runs, measured in this one process.
+
+Run:
+    pip install npeet-plus infomeasure   # peers (neither replaces numpy or torch)
+    python benchmarks/ksg_speed.py [--sizes 2000 10000 50000] [--repeats 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import platform
+import time
+from collections.abc import Callable
+from functools import partial
+
+import numpy as np
+from scipy.spatial import cKDTree
+from scipy.special import digamma
+
+import mibound
+from mibound.knn import ksg
+
+TRUE_MI = 2.0
+DIM = 5
+K = 3
+
+
+def make_data(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rho = math.sqrt(1 - math.exp(-2 * TRUE_MI / DIM))
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, DIM))
+    y = rho * x + math.sqrt(1 - rho**2) * rng.standard_normal((n, DIM))
+    noise = np.random.default_rng(seed + 1)
+    x = x + 1e-10 * x.std(axis=0) * noise.standard_normal(x.shape)
+    y = y + 1e-10 * y.std(axis=0) * noise.standard_normal(y.shape)
+    return x, y
+
+
+def scipy_reference(x: np.ndarray, y: np.ndarray, k: int) -> float:
+    """A plain single-threaded cKDTree KSG-1 (the textbook recipe)."""
+    n = x.shape[0]
+    joint = np.hstack([x, y])
+    eps = cKDTree(joint).query(joint, k=k + 1, p=np.inf)[0][:, k]
+    r = np.nextafter(eps, 0)
+    n_x = cKDTree(x).query_ball_point(x, r, p=np.inf, return_length=True) - 1
+    n_y = cKDTree(y).query_ball_point(y, r, p=np.inf, return_length=True) - 1
+    return float(digamma(k) + digamma(n) - np.mean(digamma(n_x + 1) + digamma(n_y + 1)))
+
+
+def peers() -> dict[str, Callable[[np.ndarray, np.ndarray], float]]:
+    out: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {}
+    try:
+        import npeet_plus.estimators as npeet
+
+        npeet.add_noise = lambda a, intens=0.0: a  # the data are already tie-broken
+
+        def run_npeet(x: np.ndarray, y: np.ndarray) -> float:
+            return float(npeet.mi(x, y, k=K, base=math.e))
+
+        out["npeet-plus"] = run_npeet
+    except ImportError:
+        print("npeet-plus not installed: pip install npeet-plus")
+    try:
+        import infomeasure
+
+        def run_infomeasure(x: np.ndarray, y: np.ndarray) -> float:
+            return float(
+                infomeasure.mutual_information(
+                    x, y, approach="ksg", k=K, noise_level=0, minkowski_p=np.inf, base="e"
+                )
+            )
+
+        out["infomeasure"] = run_infomeasure
+    except ImportError:
+        print("infomeasure not installed: pip install infomeasure")
+    out["scipy cKDTree"] = lambda x, y: scipy_reference(x, y, K)
+    return out
+
+
+def timed(fn: Callable[[], float], repeats: int) -> tuple[float, float]:
+    best, value = math.inf, math.nan
+    for _ in range(repeats):
+        start = time.perf_counter()
+        value = fn()
+        best = min(best, time.perf_counter() - start)
+    return value, best
+
+
+def _mibound(x: np.ndarray, y: np.ndarray, backend: str, subsamples: int | None) -> float:
+    return ksg(x, y, k=K, noise=0.0, subsamples=subsamples, backend=backend).value
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[2000, 10000, 50000])
+    parser.add_argument("--repeats", type=int, default=1)
+    args = parser.parse_args()
+    print(
+        f"mibound {mibound.__version__}, numpy {np.__version__}, python "
+        f"{platform.python_version()}, {os.cpu_count()} CPUs; k={K}, d_x=d_y={DIM}, "
+        f"true MI {TRUE_MI} nats"
+    )
+    runners = peers()
+    # Warm-up (imports, numba compilation or cache load) on small data, not timed.
+    x, y = make_data(500)
+    for backend in ("numba", "scipy"):
+        ksg(x, y, k=K, noise=0.0, backend=backend)
+    for fn in runners.values():
+        fn(x, y)
+    header = (
+        f"{'N':>6} {'implementation':<30} {'value':>9} {'|diff|':>9} {'seconds':>8} {'t/t_ours':>9}"
+    )
+    print(header)
+    print("-" * len(header))
+    for n in args.sizes:
+        x, y = make_data(n)
+        rows = []
+        for backend in ("numba", "scipy"):
+            value, seconds = timed(partial(_mibound, x, y, backend, 0), args.repeats)
+            rows.append((f"mibound.ksg [{backend}]", value, seconds))
+        ours, t_ours = rows[0][1], rows[0][2]
+        value, seconds = timed(partial(_mibound, x, y, "numba", None), args.repeats)
+        rows.append(("mibound.ksg [numba] + stderr", value, seconds))
+        fastest = math.inf
+        for name, fn in runners.items():
+            value, seconds = timed(partial(fn, x, y), args.repeats)
+            fastest = min(fastest, seconds)
+            rows.append((name, value, seconds))
+        for name, value, seconds in rows:
+            print(
+                f"{n:>6} {name:<30} {value:>9.5f} {abs(value - ours):>9.2e} {seconds:>8.3f} "
+                f"{seconds / t_ours:>9.2f}"
+            )
+        print(f"{n:>6} fastest peer / mibound.ksg [numba]: {fastest / t_ours:.2f}x\n", flush=True)
+
+
+if __name__ == "__main__":
+    main()

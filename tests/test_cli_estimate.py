@@ -1,0 +1,147 @@
+"""End-to-end tests of ``mibound estimate`` (subprocess) and its error handling (in-process)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mibound.cli import main
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+RHO = 0.8
+TRUTH = -math.log(1 - RHO**2)  # two independent pairs with correlation RHO
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    env.pop("MIBOUND_DEBUG", None)
+    return subprocess.run(
+        [sys.executable, "-m", "mibound", "estimate", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def table() -> np.ndarray:
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((1500, 2))
+    y = RHO * x + math.sqrt(1 - RHO**2) * rng.standard_normal((1500, 2))
+    return np.c_[x, y]
+
+
+def write(tmp_path: Path, table: np.ndarray, fmt: str) -> tuple[Path, list[str]]:
+    """Writes the table; returns the file and the --x/--y arguments selecting x=0:2, y=2:4."""
+    if fmt in ("csv", "tsv"):
+        sep = "," if fmt == "csv" else "\t"
+        path = tmp_path / f"data.{fmt}"
+        np.savetxt(path, table, delimiter=sep, header=sep.join("abcd"), comments="", fmt="%.17g")
+        return path, ["--x", "a,b", "--y", "c,d"]
+    if fmt == "npy":
+        np.save(tmp_path / "data.npy", table)
+        return tmp_path / "data.npy", ["--x", "0:2", "--y", "2:4"]
+    if fmt == "npz":
+        np.savez(tmp_path / "data.npz", x=table[:, :2], y=table[:, 2:])
+        return tmp_path / "data.npz", ["--x", "x", "--y", "y"]
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    pq.write_table(pa.table({c: table[:, i] for i, c in enumerate("abcd")}), tmp_path / "d.parquet")
+    return tmp_path / "d.parquet", ["--x", "0:2", "--y", "c,d"]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "method"),
+    [
+        ("csv", "ksg"),
+        ("tsv", "gaussian"),
+        ("npy", "ksg"),
+        ("npz", "gaussian"),
+        ("parquet", "ksg"),
+    ],
+)
+def test_json_end_to_end(tmp_path: Path, table: np.ndarray, fmt: str, method: str) -> None:
+    path, columns = write(tmp_path, table, fmt)
+    proc = run_cli(str(path), *columns, "--method", method, "--json")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["method"] == method
+    assert result["n"] == 1500
+    assert result["kind"] == "estimate"
+    assert abs(result["value"] - TRUTH) < 4 * result["stderr"] + 0.05
+    assert result["ci"][0] < result["value"] < result["ci"][1]
+
+
+def test_human_table(tmp_path: Path, table: np.ndarray) -> None:
+    path, columns = write(tmp_path, table, "csv")
+    proc = run_cli(str(path), *columns, "--method", "ksg", "--k", "5", "--seed", "1")
+    assert proc.returncode == 0, proc.stderr
+    for word in ("value", "95% CI", "kind", "estimate", "method", "ksg", "1500", "diagnostics"):
+        assert word in proc.stdout
+    assert proc.stderr == ""
+
+
+def test_missing_file_subprocess(tmp_path: Path) -> None:
+    proc = run_cli(str(tmp_path / "nope.csv"), "--method", "ksg")
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0
+    assert proc.stderr.startswith("mibound: error: FILE: no such file")
+    assert "Traceback" not in proc.stderr
+
+
+def _main_error(capsys: pytest.CaptureFixture, *args: str) -> str:
+    assert main(["estimate", *args]) == 2
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
+    assert lines[0].startswith("mibound: error: ")
+    assert captured.out == ""
+    return lines[0]
+
+
+def test_user_errors_are_one_line(
+    tmp_path: Path, table: np.ndarray, capsys: pytest.CaptureFixture
+) -> None:
+    path, _ = write(tmp_path, table, "csv")
+    assert "no column named 'zz'" in _main_error(capsys, str(path), "--x", "zz", "-m", "ksg")
+    assert "--method: expected one of" in _main_error(capsys, str(path), "--method", "bogus")
+    assert "no such file" in _main_error(capsys, str(tmp_path / "missing.npz"), "-m", "ksg")
+    assert "--k applies to --method ksg" in _main_error(
+        capsys, str(path), "-m", "gaussian", "--k", "3"
+    )
+    assert "--steps" in _main_error(capsys, str(path), "-m", "ksg", "--steps", "3")
+    (tmp_path / "nan.csv").write_text("a,b\n1,2\nnan,3\n2,5\n0,1\n7,1\n")
+    assert "x: expected finite values" in _main_error(
+        capsys, str(tmp_path / "nan.csv"), "-m", "ksg"
+    )
+
+
+def test_parquet_without_pyarrow(
+    tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "d.parquet").write_bytes(b"PAR1")
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
+    line = _main_error(capsys, str(tmp_path / "d.parquet"), "-m", "ksg")
+    assert line == "mibound: error: reading .parquet needs pyarrow: pip install 'mibound[parquet]'"
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("mibound.neural") is None, reason="mibound.neural not merged yet"
+)
+def test_neural_method_end_to_end(tmp_path: Path, table: np.ndarray) -> None:
+    path, columns = write(tmp_path, table, "npy")
+    proc = run_cli(str(path), *columns, "--method", "smile", "--steps", "50", "--json")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["method"] == "smile"
+    assert math.isfinite(result["value"])

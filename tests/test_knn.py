@@ -1,0 +1,172 @@
+"""Tests of mibound.knn: KSG against a brute-force reference, Gaussian closed forms, stderr."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy.special import digamma
+
+from mibound.knn import _count_closer, ksg
+
+try:
+    import numba  # noqa: F401
+
+    BACKENDS = ["scipy", "numba"]
+except ImportError:  # the numba backend is optional (mibound[fast])
+    BACKENDS = ["scipy", pytest.param("numba", marks=pytest.mark.skip(reason="needs numba"))]
+
+
+def brute_force_ksg(x: np.ndarray, y: np.ndarray, k: int) -> float:
+    """KSG estimator 1 by the definition: O(N^2) max-norm distances, strict marginal counts."""
+    n = x.shape[0]
+    dist_x = np.abs(x[:, None, :] - x[None, :, :]).max(axis=-1)
+    dist_y = np.abs(y[:, None, :] - y[None, :, :]).max(axis=-1)
+    dist_joint = np.maximum(dist_x, dist_y)
+    total = 0.0
+    for i in range(n):
+        others = np.arange(n) != i
+        eps = np.sort(dist_joint[i, others])[k - 1]
+        n_x = int(np.sum(dist_x[i, others] < eps))
+        n_y = int(np.sum(dist_y[i, others] < eps))
+        total += digamma(n_x + 1) + digamma(n_y + 1)
+    return float(digamma(k) + digamma(n) - total / n)
+
+
+def correlated(n: int, d: int, rho: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, d))
+    y = rho * x + math.sqrt(1 - rho**2) * rng.standard_normal((n, d))
+    return x, y
+
+
+def gaussian_mi(d: int, rho: float) -> float:
+    return -0.5 * d * math.log(1 - rho**2)
+
+
+@pytest.mark.parametrize("n", [50, 123, 200])
+@pytest.mark.parametrize(("dx", "dy"), [(1, 1), (1, 3), (2, 2), (4, 1)])
+@pytest.mark.parametrize("k", [1, 3, 5])
+@pytest.mark.parametrize("ties", [False, True])
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_matches_brute_force_exactly(
+    n: int, dx: int, dy: int, k: int, ties: bool, backend: str
+) -> None:
+    rng = np.random.default_rng(1000 * n + 10 * dx + dy + k)
+    x = rng.standard_normal((n, dx))
+    y = 0.7 * x[:, :1] + rng.standard_normal((n, dy))
+    if ties:  # coarse grid: many exact ties, including zero k-NN distances
+        x, y = np.round(2 * x), np.round(2 * y)
+    result = ksg(x, y, k=k, noise=0.0, subsamples=0, backend=backend)
+    assert result.value == pytest.approx(brute_force_ksg(x, y, k), abs=1e-12)
+
+
+@pytest.mark.parametrize(("dx", "dy", "k"), [(1, 1, 3), (2, 3, 4)])
+def test_documented_tie_breaking_noise(dx: int, dy: int, k: int) -> None:
+    rng = np.random.default_rng(7)
+    x = np.round(rng.standard_normal((150, dx)))
+    y = np.round(x[:, :1] + rng.standard_normal((150, dy)))
+    noise_rng = np.random.default_rng(42)
+    xn = x + 1e-10 * x.std(axis=0) * noise_rng.standard_normal(x.shape)
+    yn = y + 1e-10 * y.std(axis=0) * noise_rng.standard_normal(y.shape)
+    result = ksg(x, y, k=k, seed=42, subsamples=0)
+    assert result.value == pytest.approx(brute_force_ksg(xn, yn, k), abs=1e-12)
+    assert result.value == ksg(x, y, k=k, seed=42, subsamples=0).value  # deterministic
+
+
+def test_strict_counts_at_the_radius() -> None:
+    # Points at exactly the radius are not counted; the point itself never is.
+    points = np.array([[0.0], [0.5], [1.0], [1.0], [2.0]])
+    radius = np.array([1.0, 0.5, 1.0, 0.0, 1.0])
+    assert _count_closer(points, radius, 1).tolist() == [1, 0, 2, 0, 0]
+    points2 = np.c_[points, np.zeros(5)]
+    assert _count_closer(points2, radius, 1).tolist() == [1, 0, 2, 0, 0]
+
+
+@pytest.mark.parametrize(("d", "rho"), [(1, 0.8), (2, 0.6), (3, 0.5)])
+def test_recovers_gaussian_mi(d: int, rho: float) -> None:
+    # At N=2000 and joint dimension <= 6 the KSG bias is a few hundredths of a nat (Kraskov
+    # et al. 2004, Fig. 4); allow 4 reported standard errors plus 0.03 nats of bias.
+    x, y = correlated(2000, d, rho, seed=d)
+    result = ksg(x, y, k=3)
+    truth = gaussian_mi(d, rho)
+    assert result.kind == "estimate"
+    assert result.method == "ksg"
+    assert result.n == 2000
+    assert abs(result.value - truth) < 4 * result.stderr + 0.03
+    assert result.ci[0] < result.value < result.ci[1]
+    assert result.settings["subsamples"] == 10
+    assert "disjoint" in result.settings["stderr_method"]
+
+
+def test_subsample_stderr_matches_spread_across_seeds() -> None:
+    values, stderrs = [], []
+    for seed in range(20):
+        x, y = correlated(1000, 2, 0.6, seed=100 + seed)
+        result = ksg(x, y, k=3, seed=seed)
+        values.append(result.value)
+        stderrs.append(result.stderr)
+    spread = float(np.std(values, ddof=1))
+    reported = float(np.mean(stderrs))
+    assert 0.5 < reported / spread < 2.0
+
+
+def test_negative_values_not_clipped() -> None:
+    values = []
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+        values.append(ksg(rng.standard_normal(200), rng.standard_normal(200), seed=seed).value)
+    assert min(values) < 0
+    assert abs(float(np.mean(values))) < 0.05
+
+
+def test_input_types_give_identical_results() -> None:
+    torch = pytest.importorskip("torch")
+    pandas = pytest.importorskip("pandas")
+    x, y = correlated(300, 2, 0.5, seed=3)
+    reference = ksg(x, y).value
+    assert ksg(torch.from_numpy(x), torch.from_numpy(y)).value == reference
+    assert ksg(pandas.DataFrame(x), pandas.DataFrame(y)).value == reference
+    assert ksg(x.tolist(), y.tolist()).value == reference
+
+
+def test_no_stderr_is_flagged() -> None:
+    x, y = correlated(100, 1, 0.5, seed=0)
+    result = ksg(x, y, subsamples=0)
+    assert math.isnan(result.stderr)
+    assert any("no standard error" in d for d in result.diagnostics)
+    small = ksg(x[:30], y[:30])
+    assert any("rough standard error" in d for d in small.diagnostics)
+    assert math.isfinite(small.stderr)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"k": 0}, "k: expected a positive integer"),
+        ({"k": 2.5}, "k: expected a positive integer"),
+        ({"k": 100}, "x: expected at least 101 samples"),
+        ({"noise": -1.0}, "noise: expected"),
+        ({"subsamples": 1}, "subsamples: expected"),
+        ({"subsamples": 30}, "subsamples: expected"),
+        ({"n_jobs": 0}, "n_jobs: expected"),
+        ({"backend": "fortran"}, "backend: expected"),
+    ],
+)
+def test_bad_arguments(kwargs: dict, match: str) -> None:
+    x, y = correlated(100, 1, 0.5, seed=0)
+    with pytest.raises(ValueError, match=match):
+        ksg(x, y, **kwargs)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_backends_agree_on_larger_data(backend: str) -> None:
+    # Enough points for deep trees, whole-node counting and leaf batching to matter.
+    x, y = correlated(3000, 3, 0.7, seed=11)
+    y = np.c_[y, np.round(x[:, 0])]  # a discrete column: ties broken by the noise
+    reference = ksg(x, y, backend="scipy")
+    result = ksg(x, y, backend=backend)
+    assert result.value == pytest.approx(reference.value, abs=1e-12)
+    assert result.stderr == pytest.approx(reference.stderr, abs=1e-12)
+    assert result.settings["backend"] == backend
