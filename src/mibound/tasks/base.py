@@ -24,10 +24,12 @@ def _check_positive_int(name: str, value: Any) -> int:
 
 
 def _check_seed(seed: Any) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
         raise TypeError(
             f"seed: expected a non-negative integer (explicit seeds only), got {seed!r}"
         )
+    if seed < 0:
+        raise ValueError(f"seed: expected a non-negative integer, got {seed!r}")
     return int(seed)
 
 
