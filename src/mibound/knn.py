@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -210,28 +211,21 @@ def _ksg_value(x: np.ndarray, y: np.ndarray, k: int, n_jobs: int, backend: str =
 def _numba_counts(
     joint: np.ndarray, x: np.ndarray, y: np.ndarray, k: int, n_jobs: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    import numba
-
     from mibound._kdtree import MaxNormTree
 
-    threads = numba.get_num_threads()
-    if n_jobs > 0:
-        numba.set_num_threads(min(n_jobs, numba.config.NUMBA_NUM_THREADS))
-    try:
-        tree = MaxNormTree(joint)
-        eps = np.empty(joint.shape[0])
-        eps[tree.perm] = tree.self_kth_distance(k + 1)
-        counts = []
-        for points in (x, y):
-            if points.shape[1] == 1:
-                counts.append(_count_closer_1d(points[:, 0], eps))
-                continue
-            marginal = MaxNormTree(points)
-            within = np.empty(points.shape[0], dtype=np.int64)
-            within[marginal.perm] = marginal.self_count_within(eps[marginal.perm])
-            counts.append(np.where(eps > 0, within - 1, 0))
-    finally:
-        numba.set_num_threads(threads)
+    threads = (os.cpu_count() or 1) if n_jobs < 0 else n_jobs
+    tree = MaxNormTree(joint, threads=threads)
+    eps = np.empty(joint.shape[0])
+    eps[tree.perm] = tree.self_kth_distance(k + 1)
+    counts = []
+    for points in (x, y):
+        if points.shape[1] == 1:
+            counts.append(_count_closer_1d(points[:, 0], eps))
+            continue
+        marginal = MaxNormTree(points, threads=threads)
+        within = np.empty(points.shape[0], dtype=np.int64)
+        within[marginal.perm] = marginal.self_count_within(eps[marginal.perm])
+        counts.append(np.where(eps > 0, within - 1, 0))
     return eps, counts[0], counts[1]
 
 
