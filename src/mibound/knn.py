@@ -56,7 +56,10 @@ def ksg(
     since the variance of the estimator scales as :math:`1/N`, the standard error of the
     full-sample value is :math:`\mathrm{sd}(\hat I_1, \dots, \hat I_m) \sqrt{(N/m)/N}`. Unlike
     a bootstrap, disjoint parts never contain duplicated points, which would look like
-    zero-distance neighbours and inflate the estimate.
+    zero-distance neighbours and inflate the estimate. The 1/N scaling is approximate: over 40
+    seeds the reported standard error matched the observed spread for d = 2 + 2 (ratio 0.99,
+    N = 1000) and independent 1-d data (0.76), but understated it for large MI in high
+    dimension (0.6 at d = 5 + 5, I = 4.2 nats, N = 2000), where the parts' larger bias matters.
 
     Arguments:
         x: Samples of X, shape ``(N,)`` or ``(N, d_x)`` (numpy, torch or pandas).
