@@ -5,7 +5,9 @@ the true MI is 2 nats (rho = sqrt(1 - exp(-2 * 2 / 5))). Every implementation ge
 tie-broken data: the noise is added once here (mibound's rule: 1e-10 x column std, seeded) and
 each peer's own noise is switched off (NPEET adds uniform noise from the global numpy RNG, which
 we replace by the identity; infomeasure gets noise_level=0), so the values must agree to
-rounding. Times are the best of --repeats runs, measured in this one process.
+rounding. Times are the best of --repeats runs, measured in this one process: wall-clock
+seconds and CPU seconds (summed over threads: mibound uses all cores, the peers one). On a
+shared machine (load average printed) compare the CPU column; on an idle one, the wall column.
 
 Run:
     pip install npeet-plus infomeasure   # peers (neither replaces numpy or torch)
@@ -86,13 +88,16 @@ def peers() -> dict[str, Callable[[np.ndarray, np.ndarray], float]]:
     return out
 
 
-def timed(fn: Callable[[], float], repeats: int) -> tuple[float, float]:
-    best, value = math.inf, math.nan
+def timed(fn: Callable[[], float], repeats: int) -> tuple[float, float, float]:
+    """(value, best wall seconds, CPU seconds of that run summed over threads)."""
+    best, cpu, value = math.inf, math.nan, math.nan
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         value = fn()
-        best = min(best, time.perf_counter() - start)
-    return value, best
+        wall = time.perf_counter() - start
+        if wall < best:
+            best, cpu = wall, time.process_time() - start_cpu
+    return value, best, cpu
 
 
 def _mibound(x: np.ndarray, y: np.ndarray, backend: str, subsamples: int | None) -> float:
@@ -117,7 +122,8 @@ def main() -> None:
     for fn in runners.values():
         fn(x, y)
     header = (
-        f"{'N':>6} {'implementation':<30} {'value':>9} {'|diff|':>9} {'seconds':>8} {'t/t_ours':>9}"
+        f"{'N':>6} {'implementation':<30} {'value':>9} {'|diff|':>9} {'wall s':>8} "
+        f"{'cpu s':>8} {'wall/ours':>9} {'cpu/ours':>9}"
     )
     print(header)
     print("-" * len(header))
@@ -125,22 +131,34 @@ def main() -> None:
         x, y = make_data(n)
         rows = []
         for backend in ("numba", "scipy"):
-            value, seconds = timed(partial(_mibound, x, y, backend, 0), args.repeats)
-            rows.append((f"mibound.ksg [{backend}]", value, seconds))
-        ours, t_ours = rows[0][1], rows[0][2]
-        value, seconds = timed(partial(_mibound, x, y, "numba", None), args.repeats)
-        rows.append(("mibound.ksg [numba] + stderr", value, seconds))
-        fastest = math.inf
-        for name, fn in runners.items():
-            value, seconds = timed(partial(fn, x, y), args.repeats)
-            fastest = min(fastest, seconds)
-            rows.append((name, value, seconds))
-        for name, value, seconds in rows:
-            print(
-                f"{n:>6} {name:<30} {value:>9.5f} {abs(value - ours):>9.2e} {seconds:>8.3f} "
-                f"{seconds / t_ours:>9.2f}"
+            rows.append(
+                (
+                    f"mibound.ksg [{backend}]",
+                    *timed(partial(_mibound, x, y, backend, 0), args.repeats),
+                )
             )
-        print(f"{n:>6} fastest peer / mibound.ksg [numba]: {fastest / t_ours:.2f}x\n", flush=True)
+        rows.append(
+            (
+                "mibound.ksg [numba] + stderr",
+                *timed(partial(_mibound, x, y, "numba", None), args.repeats),
+            )
+        )
+        for name, fn in runners.items():
+            rows.append((name, *timed(partial(fn, x, y), args.repeats)))
+        _, ours, wall_ours, cpu_ours = rows[0]
+        for name, value, wall, cpu in rows:
+            print(
+                f"{n:>6} {name:<30} {value:>9.5f} {abs(value - ours):>9.2e} {wall:>8.3f} "
+                f"{cpu:>8.3f} {wall / wall_ours:>9.2f} {cpu / cpu_ours:>9.2f}"
+            )
+        peers_rows = rows[3:]
+        fastest = min(peers_rows, key=lambda row: row[2])
+        print(
+            f"{n:>6} fastest peer ({fastest[0]}) / mibound.ksg [numba]: wall "
+            f"{fastest[2] / wall_ours:.2f}x, cpu {fastest[3] / cpu_ours:.2f}x; "
+            f"load average {os.getloadavg()[0]:.1f}\n",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -170,3 +170,13 @@ def test_backends_agree_on_larger_data(backend: str) -> None:
     assert result.value == pytest.approx(reference.value, abs=1e-12)
     assert result.stderr == pytest.approx(reference.stderr, abs=1e-12)
     assert result.settings["backend"] == backend
+
+
+def test_numba_threads_give_identical_results(monkeypatch: pytest.MonkeyPatch) -> None:
+    kdtree = pytest.importorskip("mibound._kdtree")
+    monkeypatch.setattr(kdtree, "_PARALLEL_MIN", 0)  # use threads even on small data
+    x, y = correlated(2500, 2, 0.6, seed=5)
+    reference = ksg(x, y, backend="scipy", subsamples=0).value
+    assert ksg(x, y, backend="numba", n_jobs=3, subsamples=0).value == pytest.approx(
+        reference, abs=1e-12
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -55,7 +56,10 @@ def ksg(
     since the variance of the estimator scales as :math:`1/N`, the standard error of the
     full-sample value is :math:`\mathrm{sd}(\hat I_1, \dots, \hat I_m) \sqrt{(N/m)/N}`. Unlike
     a bootstrap, disjoint parts never contain duplicated points, which would look like
-    zero-distance neighbours and inflate the estimate.
+    zero-distance neighbours and inflate the estimate. The 1/N scaling is approximate: over 40
+    seeds the reported standard error matched the observed spread for d = 2 + 2 (ratio 0.99,
+    N = 1000) and independent 1-d data (0.76), but understated it for large MI in high
+    dimension (0.6 at d = 5 + 5, I = 4.2 nats, N = 2000), where the parts' larger bias matters.
 
     Arguments:
         x: Samples of X, shape ``(N,)`` or ``(N, d_x)`` (numpy, torch or pandas).
@@ -210,28 +214,21 @@ def _ksg_value(x: np.ndarray, y: np.ndarray, k: int, n_jobs: int, backend: str =
 def _numba_counts(
     joint: np.ndarray, x: np.ndarray, y: np.ndarray, k: int, n_jobs: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    import numba
-
     from mibound._kdtree import MaxNormTree
 
-    threads = numba.get_num_threads()
-    if n_jobs > 0:
-        numba.set_num_threads(min(n_jobs, numba.config.NUMBA_NUM_THREADS))
-    try:
-        tree = MaxNormTree(joint)
-        eps = np.empty(joint.shape[0])
-        eps[tree.perm] = tree.self_kth_distance(k + 1)
-        counts = []
-        for points in (x, y):
-            if points.shape[1] == 1:
-                counts.append(_count_closer_1d(points[:, 0], eps))
-                continue
-            marginal = MaxNormTree(points)
-            within = np.empty(points.shape[0], dtype=np.int64)
-            within[marginal.perm] = marginal.self_count_within(eps[marginal.perm])
-            counts.append(np.where(eps > 0, within - 1, 0))
-    finally:
-        numba.set_num_threads(threads)
+    threads = (os.cpu_count() or 1) if n_jobs < 0 else n_jobs
+    tree = MaxNormTree(joint, threads=threads)
+    eps = np.empty(joint.shape[0])
+    eps[tree.perm] = tree.self_kth_distance(k + 1)
+    counts = []
+    for points in (x, y):
+        if points.shape[1] == 1:
+            counts.append(_count_closer_1d(points[:, 0], eps))
+            continue
+        marginal = MaxNormTree(points, threads=threads)
+        within = np.empty(points.shape[0], dtype=np.int64)
+        within[marginal.perm] = marginal.self_count_within(eps[marginal.perm])
+        counts.append(np.where(eps > 0, within - 1, 0))
     return eps, counts[0], counts[1]
 
 
