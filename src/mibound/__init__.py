@@ -7,8 +7,18 @@ with a known prior and likelihood the truth can be sandwiched.
 
 from mibound import bounds, models, tasks
 from mibound._version import __version__
+from mibound.ais import ais_sandwich
 from mibound.cca import gaussian
 from mibound.estimation import estimate
 from mibound.knn import ksg
 
-__all__ = ["__version__", "bounds", "estimate", "gaussian", "ksg", "models", "tasks"]
+__all__ = [
+    "__version__",
+    "ais_sandwich",
+    "bounds",
+    "estimate",
+    "gaussian",
+    "ksg",
+    "models",
+    "tasks",
+]
