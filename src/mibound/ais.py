@@ -201,7 +201,8 @@ def _hmc_step(
     """One HMC transition leaving f_β invariant; returns the new state and the acceptance
     probabilities, shape (M, b)."""
     z0 = state.z
-    eps = step_size.unsqueeze(-1)
+    u = torch.rand(step_size.shape, generator=generator, dtype=z0.dtype, device=z0.device)
+    eps = (step_size * (1.0 + _JITTER * (2.0 * u - 1.0))).unsqueeze(-1)
     momentum = torch.randn(z0.shape, generator=generator, dtype=z0.dtype, device=z0.device)
     h0 = -state.log_f(beta) + 0.5 * (momentum**2).sum(-1)
     z = z0
@@ -228,39 +229,50 @@ def _hmc_step(
     return out, accept_prob
 
 
+_JITTER = 0.5  # each transition draws its step size uniformly in [1 - J, 1 + J] x nominal
 _ADAPT_RATE = 0.5  # log step size moves by rate * (acceptance - target) per transition
 _MIN_STEP, _MAX_STEP = 1e-8, 1e3
+_WARMUP = 20  # adapting pilot transitions at β = 0 before annealing (twice the rate)
 
 
 def _anneal(
     state: _State,
     betas: list[float],
-    step_size: Tensor,
+    step_sizes: Callable[[int], Tensor],
     leapfrog: int,
-    target_accept: float,
-    adapt: bool,
     target: _Target,
     generator: torch.Generator,
     tick: Callable[[], None],
-) -> tuple[Tensor, Tensor, Tensor]:
+    adapt_toward: float | None = None,
+) -> tuple[Tensor, Tensor, list[Tensor]]:
     r"""Runs AIS along ``betas`` (increasing: forward; decreasing: reverse).
 
-    Returns ``(Σ_t (β_t − β_{t−1}) ℓ(z_{t−1}), step sizes, summed acceptance)`` where
-    ℓ = log p(x, z) − log q(z | x); for a reversed schedule the increments are negative, so the
-    value returned is the log-weight of the reverse chain, an estimate of −log p(x).
+    The transition after the t-th weight update (t = 1 .. T − 1) uses ``step_sizes(t)``; with
+    ``adapt_toward`` set, the step size instead starts at ``step_sizes(1)`` and every chain
+    moves it toward that acceptance rate (pilot runs only: the adapted kernels depend on the
+    chain's own past and bias its weights).
+
+    Returns ``(Σ_t (β_t − β_{t−1}) ℓ(z_{t−1}), summed acceptance probabilities, step sizes
+    used)`` where ℓ = log p(x, z) − log q(z | x). For a reversed schedule the increments are
+    negative, so the value is the log-weight of the reverse chain, an estimate of −log p(x).
     """
     log_w = torch.zeros_like(state.log_q)
     accept_sum = torch.zeros_like(state.log_q)
+    used: list[Tensor] = []
+    eps = step_sizes(1)
     for t in range(1, len(betas)):
         log_w = log_w + (betas[t] - betas[t - 1]) * (state.log_joint - state.log_q)
         if t < len(betas) - 1:  # the last target needs no transition: the weight is complete
-            state, prob = _hmc_step(state, betas[t], step_size, leapfrog, target, generator)
+            if adapt_toward is None:
+                eps = step_sizes(t)
+            used.append(eps)
+            state, prob = _hmc_step(state, betas[t], eps, leapfrog, target, generator)
             accept_sum = accept_sum + prob
-            if adapt:
-                step_size = step_size * torch.exp(_ADAPT_RATE * (prob - target_accept))
-                step_size = step_size.clamp(_MIN_STEP, _MAX_STEP)
+            if adapt_toward is not None:
+                eps = eps * torch.exp(_ADAPT_RATE * (prob - adapt_toward))
+                eps = eps.clamp(_MIN_STEP, _MAX_STEP)
         tick()
-    return log_w, step_size, accept_sum
+    return log_w, accept_sum, used
 
 
 # --------------------------------------------------------------------------------------------
@@ -333,6 +345,7 @@ def ais_sandwich(
     step_size: float = 0.1,
     target_accept: float = 0.65,
     adapt: bool = True,
+    pilot_chains: int = 1,
     seed: int = 0,
     device: torch.device | str | None = None,
     dtype: torch.dtype | None = None,
@@ -375,14 +388,21 @@ def ais_sandwich(
     both sides further.
 
     HMC uses an identity mass matrix, ``hmc_steps`` leapfrog steps, a Metropolis correction, and
-    gradients of :math:`\log f_\beta` from autograd; all n × M chains run as one batch. With
-    ``adapt=True`` every chain multiplies its step size by
-    :math:`\exp(0.5\,(a - a^\star))` after each transition (a: its acceptance probability,
-    :math:`a^\star` = ``target_accept``); reverse chains start from the forward chains' final
-    step sizes (per data point). Adapting from a chain's own past makes the kernels history
-    dependent, which strictly voids the exactness of the AIS identity; this is the usual practice
-    (Wu et al. 2017) and its effect is negligible next to the Monte Carlo error, but
-    ``adapt=False`` (fixed step size) keeps both bounds exact in expectation.
+    gradients of :math:`\log f_\beta` from autograd; all n × M chains run as one batch. Each
+    transition draws its step size uniformly within ±50% of the nominal one, which keeps
+    fixed-length trajectories from returning to their start on near-isotropic posteriors.
+
+    Step sizes (``adapt=True``): a pilot run of ``pilot_chains`` forward chains per data point
+    starts at ``step_size`` (20 transitions at β = 0 first) and multiplies each chain's step
+    size by :math:`\exp(0.5\,(a - a^\star))` after every transition (a: the acceptance probability,
+    :math:`a^\star` = ``target_accept``). The geometric mean over the pilot chains gives a step
+    size per data point and per β, which the forward and reverse chains then use, fixed (the
+    reverse chains read it backwards). The pilot's weights are discarded. Adapting inside the
+    measured chains instead makes each chain's kernel depend on its own past, which voids the
+    AIS identity; measured on a 3-nat linear-Gaussian model with the prior as q, it pulled both
+    sides about 0.2 nat below the truth, whatever T. With fixed step sizes per (data point, β)
+    the bounds hold in expectation. ``adapt=False`` uses ``step_size`` throughout (no pilot,
+    about a third less work).
 
     Arguments:
         model: A :class:`mibound.models.LatentVariableModel` (``prior()``, ``likelihood(z)``,
@@ -399,7 +419,8 @@ def ais_sandwich(
         hmc_steps: Leapfrog steps per HMC transition.
         step_size: Initial leapfrog step size.
         target_accept: Acceptance rate the step sizes are adapted toward, in (0, 1).
-        adapt: Adapt the step sizes during the run.
+        adapt: Tune per-data-point step sizes along the schedule with a pilot run.
+        pilot_chains: Chains per data point in the pilot run.
         seed: Seed of the one :class:`torch.Generator` that draws the data, initial states,
             momenta and acceptance tests.
         device: Device to compute on (default: the model's); a different one copies the model.
@@ -411,8 +432,9 @@ def ais_sandwich(
     Returns:
         :class:`mibound.results.Bounds` with ``method="ais"``; ``lower_stderr`` and
         ``upper_stderr`` are standard errors over the n data points; ``settings`` records T, M,
-        n, the schedule, leapfrog steps, step sizes, mean acceptance rates, the width's standard
-        error and the seconds taken.
+        n, the schedule, leapfrog steps, the tuned step sizes at both ends of the schedule (median
+        over data points), the mean acceptance rates of the measured chains, the width's
+        standard error and the seconds taken.
 
     Example:
         >>> from mibound.models import LinearGaussian
@@ -446,6 +468,7 @@ def ais_sandwich(
     n = _check_int("n", n, 1)
     chains = _check_int("chains", chains, 1)
     hmc_steps = _check_int("hmc_steps", hmc_steps, 1)
+    pilot_chains = _check_int("pilot_chains", pilot_chains, 1)
     step_size = _check_positive("step_size", step_size)
     if isinstance(target_accept, bool) or not isinstance(target_accept, (int, float)):
         raise TypeError(f"target_accept: expected a number in (0, 1), got {target_accept!r}")
@@ -498,7 +521,8 @@ def ais_sandwich(
 
         bar = Progress(transient=True)
         bar.start()
-        task = bar.add_task("AIS / BDMC", total=2 * T * math.ceil(n / batch_size))
+        runs = 3 if adapt and T > 1 else 2
+        task = bar.add_task("AIS / BDMC", total=runs * T * math.ceil(n / batch_size))
 
     def tick() -> None:
         if bar is not None:
@@ -506,7 +530,7 @@ def ais_sandwich(
 
     lower_terms, upper_terms = [], []
     acc_fwd = acc_rev = 0.0
-    steps_fwd_final, steps_rev_final = [], []
+    tuned: list[Tensor] = []
     try:
         for lo in range(0, n, batch_size):
             x, z0 = x_all[lo : lo + batch_size], z0_all[lo : lo + batch_size]
@@ -515,7 +539,43 @@ def ais_sandwich(
             target = _Target(model, q, x)
             with torch.no_grad():
                 log_lik0 = model.likelihood(z0).log_prob(x)
-            eps0 = torch.full((chains, b), step_size, dtype=dtype, device=device)
+            fixed = torch.full((1, b), step_size, dtype=dtype, device=device)
+            schedule_eps: Tensor | None = None  # (T - 1, b): step size per transition, point
+
+            if adapt and T > 1:
+                # Pilot: forward chains that adapt their step sizes; only the step sizes are
+                # kept (per data point: geometric mean over the pilot chains).
+                # The pilot chains start exactly at f_0 = q, so a few adapting transitions at
+                # β = 0 first find the step size for q without leaving stationarity.
+                z_pilot = _sample(q, (pilot_chains, *extra), generator).to(dtype)
+                warm = _State(z_pilot, target)
+                eps_warm = fixed.expand(pilot_chains, b)
+                for _ in range(_WARMUP):
+                    warm, prob = _hmc_step(warm, 0.0, eps_warm, hmc_steps, target, generator)
+                    eps_warm = eps_warm * torch.exp(2 * _ADAPT_RATE * (prob - target_accept))
+                    eps_warm = eps_warm.clamp(_MIN_STEP, _MAX_STEP)
+                _, _, used = _anneal(
+                    warm,
+                    betas,
+                    lambda t, e=eps_warm: e,
+                    hmc_steps,
+                    target,
+                    generator,
+                    tick,
+                    adapt_toward=target_accept,
+                )
+                schedule_eps = torch.stack([e.log().mean(0) for e in used]).exp()
+
+            def fwd_eps(
+                t: int, fixed: Tensor = fixed, tuned: Tensor | None = schedule_eps
+            ) -> Tensor:
+                return fixed if tuned is None else tuned[t - 1 : t]
+
+            def rev_eps(
+                t: int, fixed: Tensor = fixed, tuned: Tensor | None = schedule_eps
+            ) -> Tensor:
+                # the reverse chain's t-th transition is at β_{T−t}
+                return fixed if tuned is None else tuned[T - t - 1 : T - t]
 
             # Forward: q -> posterior; log w_f is a stochastic lower bound on log p(x).
             z_init = _sample(q, (chains, *extra), generator).to(dtype)
@@ -525,9 +585,7 @@ def ais_sandwich(
                     "encoder: log p(x, z) - log q(z | x) is not finite at samples of q; "
                     "check that q's support lies inside the prior's"
                 )
-            log_w_fwd, eps_fwd, a_fwd = _anneal(
-                state, betas, eps0, hmc_steps, target_accept, adapt, target, generator, tick
-            )
+            log_w_fwd, a_fwd, _ = _anneal(state, betas, fwd_eps, hmc_steps, target, generator, tick)
 
             # Reverse: exact posterior sample z0 -> q; Σ_t Δβ ℓ is a stochastic upper bound
             # on log p(x) (its negative is the log of an unbiased estimate of 1 / p(x)).
@@ -537,26 +595,15 @@ def ais_sandwich(
                     "encoder: log q(z0 | x) is not finite at the exact posterior sample z0; "
                     "q must cover the posterior for the lower bound"
                 )
-            eps_rev0 = eps_fwd.mean(0, keepdim=True).expand(chains, b).clone() if adapt else eps0
-            neg, eps_rev, a_rev = _anneal(
-                state,
-                betas[::-1],
-                eps_rev0,
-                hmc_steps,
-                target_accept,
-                adapt,
-                target,
-                generator,
-                tick,
-            )
+            neg, a_rev, _ = _anneal(state, betas[::-1], rev_eps, hmc_steps, target, generator, tick)
             log_w_rev = -neg  # Σ_t (β_t − β_{t−1}) ℓ(z̃_t)
 
             upper_terms.append(log_lik0 - log_mean_exp(log_w_fwd, dim=0))
             lower_terms.append(log_lik0 + log_mean_exp(-log_w_rev, dim=0))
             acc_fwd += float(a_fwd.sum())
             acc_rev += float(a_rev.sum())
-            steps_fwd_final.append(eps_fwd.flatten())
-            steps_rev_final.append(eps_rev.flatten())
+            if schedule_eps is not None:
+                tuned.append(schedule_eps)
     finally:
         if bar is not None:
             bar.stop()
@@ -577,7 +624,11 @@ def ais_sandwich(
     transitions = max(T - 1, 0) * chains * n
     accept_fwd = acc_fwd / transitions if transitions else math.nan
     accept_rev = acc_rev / transitions if transitions else math.nan
-    eps_fwd_all, eps_rev_all = torch.cat(steps_fwd_final), torch.cat(steps_rev_final)
+    if tuned:
+        tuned_all = torch.cat(tuned, dim=1)  # (T - 1, n)
+        eps_first, eps_last = float(tuned_all[0].median()), float(tuned_all[-1].median())
+    else:
+        eps_first = eps_last = step_size
 
     try:
         true_value: float | None = float(model.mutual_information())
@@ -616,8 +667,9 @@ def ais_sandwich(
         "target_accept": target_accept,
         "accept_forward": accept_fwd,
         "accept_reverse": accept_rev,
-        "final_step_size_forward": float(eps_fwd_all.median()),
-        "final_step_size_reverse": float(eps_rev_all.median()),
+        "pilot_chains": pilot_chains if adapt else 0,
+        "step_size_at_beta0": eps_first,
+        "step_size_at_beta1": eps_last,
         "encoder": "prior"
         if encoder is None
         else getattr(encoder, "__name__", None) or type(encoder).__name__,

@@ -1,0 +1,239 @@
+"""Tests of the AIS / BDMC sandwich (mibound.ais) on the linear-Gaussian model (float64)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from torch.distributions import Independent, MultivariateNormal, StudentT
+
+from mibound import ais_sandwich
+from mibound.ais import sigmoid_schedule
+from mibound.models import LinearGaussian
+
+MI = 3.0
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    # Tiny tensors: intra-op threads only add contention on a shared CI machine.
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def model() -> LinearGaussian:
+    return LinearGaussian.with_mutual_information(MI, k=2, d=5, seed=1, dtype=torch.float64)
+
+
+def perturbed(model: LinearGaussian, shift: float = 0.5, inflate: float = 3.0):
+    """The exact posterior with a shifted mean and an inflated covariance."""
+
+    def encoder(x: torch.Tensor) -> MultivariateNormal:
+        post = model.posterior(x)
+        return MultivariateNormal(
+            post.loc + shift, covariance_matrix=inflate * post.covariance_matrix
+        )
+
+    return encoder
+
+
+def pointwise_truth(model: LinearGaussian, n: int, seed: int) -> float:
+    """Mean of log p(x|z0) - log p(x) on the data that ais_sandwich draws with this seed."""
+    x, z0 = model.sample(n, generator=torch.Generator().manual_seed(seed))
+    return float((model.likelihood(z0).log_prob(x) - model.marginal().log_prob(x)).mean())
+
+
+def test_exact_posterior_gives_equal_sides(model):
+    # ℓ = log p(x, z) - log p(z|x) = log p(x) everywhere: both sides are the pointwise MI.
+    b = ais_sandwich(model, model.posterior, n=32, steps=5, chains=3, seed=3)
+    truth = pointwise_truth(model, 32, 3)
+    assert b.lower == pytest.approx(truth, abs=1e-10)
+    assert b.upper == pytest.approx(truth, abs=1e-10)
+    assert b.method == "ais"
+    assert b.true_value == pytest.approx(MI, abs=1e-12)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_perturbed_encoder_brackets_truth(model, seed):
+    n = 96
+    b = ais_sandwich(model, perturbed(model), n=n, steps=30, chains=3, seed=seed)
+    # Against the closed form: the sides also carry the sampling error of x (their stderr).
+    assert b.lower - 3 * b.lower_stderr <= MI <= b.upper + 3 * b.upper_stderr
+    # Against the MI of these very data points: only the AIS error remains.
+    truth = pointwise_truth(model, n, seed)
+    tol = 3 * b.settings["width_stderr"]
+    assert b.lower <= truth + tol
+    assert b.upper >= truth - tol
+    assert b.width is not None and b.width >= -tol
+
+
+@pytest.fixture(scope="module")
+def prior_runs(model) -> dict[int, object]:
+    return {
+        steps: ais_sandwich(model, None, n=128, steps=steps, chains=4, hmc_steps=4, seed=5)
+        for steps in (10, 50, 300)
+    }
+
+
+def test_width_shrinks_with_steps(prior_runs):
+    w10, w50, w300 = (prior_runs[t].width for t in (10, 50, 300))
+    se = [prior_runs[t].settings["width_stderr"] for t in (10, 50, 300)]
+    assert w10 - w50 > 3 * math.hypot(se[0], se[1])
+    assert w50 - w300 > 3 * math.hypot(se[1], se[2])
+    assert w300 < 0.2
+
+
+def test_prior_as_q_brackets_truth_with_enough_steps(model, prior_runs):
+    b = prior_runs[300]
+    truth = pointwise_truth(model, 128, 5)
+    tol = 3 * b.settings["width_stderr"] + 1e-3
+    assert b.lower <= truth + tol
+    assert b.upper >= truth - tol
+    assert b.lower - 3 * b.lower_stderr <= MI <= b.upper + 3 * b.upper_stderr
+    assert any("prior" in d for d in b.diagnostics)
+
+
+def test_fitted_like_encoder_beats_prior(model, prior_runs):
+    b = ais_sandwich(
+        model, perturbed(model, 0.2, 1.5), n=48, steps=10, chains=3, hmc_steps=4, seed=5
+    )
+    assert b.width < prior_runs[10].width
+
+
+def test_acceptance_near_target(prior_runs):
+    s = prior_runs[50].settings
+    for key in ("accept_forward", "accept_reverse"):
+        assert 0.45 < s[key] < 0.85
+    assert s["target_accept"] == 0.65
+    assert s["steps"] == 50 and s["chains"] == 4 and s["n"] == 128 and s["hmc_steps"] == 4
+    assert s["seconds"] > 0 and s["pilot_chains"] == 1
+    # the tuned step sizes follow the posterior's scale: wide at β = 0 (prior), narrow at β = 1
+    assert s["step_size_at_beta0"] > 2 * s["step_size_at_beta1"]
+
+
+def test_far_acceptance_is_flagged(model):
+    b = ais_sandwich(model, None, n=8, steps=6, chains=2, step_size=5.0, adapt=False, seed=0)
+    assert b.settings["accept_forward"] < 0.45
+    assert any("acceptance" in d for d in b.diagnostics)
+
+
+def test_fixed_step_size_brackets_truth(model):
+    b = ais_sandwich(model, perturbed(model), n=64, steps=40, chains=2, step_size=0.3, adapt=False)
+    truth = pointwise_truth(model, 64, 0)
+    tol = 3 * b.settings["width_stderr"]
+    assert b.lower <= truth + tol <= b.upper + 2 * tol
+
+
+def test_reproducible_with_seed(model):
+    kw = {"n": 16, "steps": 8, "chains": 2}
+    a = ais_sandwich(model, perturbed(model), seed=7, **kw)
+    b = ais_sandwich(model, perturbed(model), seed=7, **kw)
+    c = ais_sandwich(model, perturbed(model), seed=8, **kw)
+    assert (a.lower, a.upper) == (b.lower, b.upper)
+    assert (a.lower, a.upper) != (c.lower, c.upper)
+
+
+def test_global_rng_untouched(model):
+    torch.manual_seed(123)
+    before = torch.get_rng_state()
+    ais_sandwich(model, None, n=4, steps=3, chains=2)
+    assert torch.equal(before, torch.get_rng_state())
+
+
+def test_explicit_schedule_matches_named(model):
+    kw = {"n": 16, "chains": 2, "seed": 2}
+    a = ais_sandwich(model, None, steps=12, schedule="sigmoid", **kw)
+    b = ais_sandwich(model, None, schedule=sigmoid_schedule(12), **kw)
+    assert (a.lower, a.upper) == (b.lower, b.upper)
+    assert b.settings["schedule"] == "custom" and len(b.settings["betas"]) == 13
+
+
+def test_linear_schedule_and_batches(model):
+    b = ais_sandwich(
+        model, perturbed(model), n=40, steps=20, chains=2, schedule="linear", batch_size=16
+    )
+    truth = pointwise_truth(model, 40, 0)
+    tol = 3 * b.settings["width_stderr"] + 1e-3
+    assert b.lower <= truth + tol and b.upper >= truth - tol
+
+
+def test_float32(model):
+    model32 = LinearGaussian(model.W.float(), 1.0)
+    b = ais_sandwich(model32, perturbed(model32), n=64, steps=30, chains=2, seed=4)
+    assert b.settings["dtype"] == "float32"
+    assert b.lower - 3 * b.lower_stderr <= MI <= b.upper + 3 * b.upper_stderr
+    assert -0.1 <= b.width < 0.6
+
+
+def test_dtype_argument_copies_the_model(model):
+    b = ais_sandwich(model, model.posterior, n=16, steps=4, chains=2, dtype=torch.float32)
+    assert b.settings["dtype"] == "float32"
+    assert model.W.dtype == torch.float64  # the caller's model is not converted
+    assert abs(b.width) < 1e-4  # exact posterior of the converted copy: equal sides
+    assert math.isfinite(b.lower)
+
+
+def test_non_gaussian_encoder(model):
+    def encoder(x: torch.Tensor) -> Independent:
+        loc = model.posterior(x).loc
+        return Independent(StudentT(5.0, loc, 0.5 * torch.ones_like(loc)), 1)
+
+    a = ais_sandwich(model, encoder, n=24, steps=15, chains=2, seed=1)
+    b = ais_sandwich(model, encoder, n=24, steps=15, chains=2, seed=1)
+    assert (a.lower, a.upper) == (b.lower, b.upper)
+    truth = pointwise_truth(model, 24, 1)
+    tol = 3 * a.settings["width_stderr"] + 1e-3
+    assert a.lower <= truth + tol and a.upper >= truth - tol
+
+
+def test_sigmoid_schedule_shape():
+    betas = sigmoid_schedule(10)
+    assert betas.shape == (11,)
+    assert betas[0] == 0.0 and betas[-1] == 1.0
+    assert bool((betas[1:] > betas[:-1]).all())
+    with pytest.raises(ValueError, match="steps"):
+        sigmoid_schedule(0)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "name"),
+    [
+        ({"steps": 0}, ValueError, "steps"),
+        ({"steps": 2.5}, ValueError, "steps"),
+        ({"chains": 0}, ValueError, "chains"),
+        ({"n": 0}, ValueError, "n"),
+        ({"hmc_steps": 0}, ValueError, "hmc_steps"),
+        ({"step_size": -0.1}, ValueError, "step_size"),
+        ({"target_accept": 1.0}, ValueError, "target_accept"),
+        ({"schedule": "cosine"}, ValueError, "schedule"),
+        ({"schedule": torch.tensor([0.0, 0.5, 0.4, 1.0])}, ValueError, "schedule"),
+        ({"schedule": torch.tensor([0.1, 0.5, 1.0])}, ValueError, "schedule"),
+        ({"schedule": torch.tensor([0.0, 0.5, 0.9])}, ValueError, "schedule"),
+        ({"schedule": torch.tensor([0.0, 0.5, 1.0]), "steps": 5}, ValueError, "steps"),
+        ({"schedule": 3}, TypeError, "schedule"),
+        ({"batch_size": 0}, ValueError, "batch_size"),
+        ({"dtype": torch.int64}, TypeError, "dtype"),
+    ],
+)
+def test_bad_arguments(model, kwargs, error, name):
+    with pytest.raises(error, match=name):
+        ais_sandwich(model, **{"n": 4, "steps": 3, "chains": 2, **kwargs})
+
+
+def test_bad_encoder_and_model(model):
+    with pytest.raises(TypeError, match="encoder"):
+        ais_sandwich(model, "posterior", n=4, steps=3)
+    with pytest.raises(TypeError, match="encoder"):
+        ais_sandwich(model, lambda x: x, n=4, steps=3)
+    with pytest.raises(ValueError, match="encoder"):
+        ais_sandwich(model, _no_event, n=4, steps=3)
+    with pytest.raises(TypeError, match="model"):
+        ais_sandwich(object(), n=4, steps=3)
+
+
+def _no_event(x: torch.Tensor):
+    return torch.distributions.Normal(torch.zeros(x.shape[0], 2, dtype=x.dtype), 1.0)
