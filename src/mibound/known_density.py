@@ -97,9 +97,10 @@ def _chunks(n: int, size: int) -> Iterable[slice]:
 def _progress(items: list[slice], show: bool, description: str) -> Iterable[slice]:
     if not show:
         return items
+    from rich.console import Console
     from rich.progress import track
 
-    return track(items, description=description, transient=True)
+    return track(items, description=description, transient=True, console=Console(stderr=True))
 
 
 def _prepare(
