@@ -11,6 +11,7 @@ fitted by gradient) and ``.log_prob(z)`` with broadcasting. A model's exact
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import math
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Literal
@@ -30,13 +31,29 @@ __all__ = ["ExactPosterior", "GaussianEncoder", "fit_encoder", "initialise_linea
 Covariance = Literal["diagonal", "full"]
 
 
+def _stream(seed: int, name: str) -> int:
+    """A seed for the named random stream derived from ``seed``.
+
+    Every use of randomness gets its own stream: two streams seeded alike would draw the same
+    numbers (e.g. a proposal sample equal to the latent that generated x).
+    """
+    digest = hashlib.blake2b(f"{int(seed)}:{name}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little") >> 1
+
+
+def _generator(seed: int, name: str, device: torch.device | str | None = None) -> torch.Generator:
+    """A torch.Generator on ``device`` seeded with the named stream of ``seed``."""
+    return torch.Generator(device=device or "cpu").manual_seed(_stream(seed, name))
+
+
 @contextlib.contextmanager
-def _seeded(seed: int, device: torch.device | str | None = None) -> Iterator[None]:
-    """Runs a block with torch's global RNG seeded, restoring the caller's RNG state after.
+def _seeded(seed: int, name: str, device: torch.device | str | None = None) -> Iterator[None]:
+    """Runs a block with torch's global RNG on the named stream of ``seed``, then restores it.
 
     torch.distributions samplers take no generator; this keeps their draws reproducible
     without changing the random state the caller sees.
     """
+    seed = _stream(seed, name)
     dev = torch.device(device) if device is not None else torch.device("cpu")
     devices = []
     if dev.type == "cuda":
@@ -241,8 +258,8 @@ def initialise_linear(
         )
     _check_int("n", n, x_dim + z_dim + 2)
     device, _ = _model_place(model)
-    g = torch.Generator(device=device).manual_seed(seed)
-    with _seeded(seed, device):
+    g = _generator(seed, "initialise-data", device)
+    with _seeded(seed, "initialise-data", device):
         x, z0 = model.sample(n, generator=g)
     x, z0 = x.double(), z0.double()
     shift = x.mean(0)
@@ -374,8 +391,8 @@ def fit_encoder(
     place, dtype = _model_place(model)
     encoder.to(device=place, dtype=dtype)
 
-    g_val = torch.Generator(device=place).manual_seed(seed + 1)
-    with torch.no_grad(), _seeded(seed + 1, place):
+    g_val = _generator(seed, "validation-data", place)
+    with torch.no_grad(), _seeded(seed, "validation-data", place):
         x_val, z0_val = model.sample(validation_size, generator=g_val)
     if (
         isinstance(encoder, GaussianEncoder)
@@ -396,14 +413,14 @@ def fit_encoder(
         return _snis_objective(model, encoder, x, z0, k, objective)
 
     def validate() -> float:
-        with torch.no_grad(), _seeded(seed + 2, place):
+        with torch.no_grad(), _seeded(seed, "validation-proposals", place):
             return float(_snis_objective(model, encoder, x_val, z0_val, k, objective))
 
     flags = [p.requires_grad for p in model.parameters()]
     try:
         for p in model.parameters():
             p.requires_grad_(False)
-        with _seeded(seed, place):
+        with _seeded(seed, "training-proposals", place):
             return train(
                 encoder,
                 loss,

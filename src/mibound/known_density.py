@@ -35,6 +35,7 @@ from mibound.encoders import (
     ExactPosterior,
     GaussianEncoder,
     _check_int,
+    _generator,
     _model_place,
     _seeded,
     fit_encoder,
@@ -364,16 +365,15 @@ def sandwich(
     place, model_dtype = _prepare(model, encoder, device, dtype)
     settings: dict[str, Any] = {"k": k, "n": n, "seed": seed}
 
-    with _seeded(seed, place), torch.no_grad():
-        g = torch.Generator(device=place).manual_seed(seed)
-        x, z0 = model.sample(n, generator=g)
-    with _seeded(seed, place):
+    with _seeded(seed, "data", place), torch.no_grad():
+        x, z0 = model.sample(n, generator=_generator(seed, "data", place))
+    with _seeded(seed, "fit", place):
         encoder = _fit_if_asked(
             model, encoder, fit, fit_steps, min(k, 16), seed, progress, settings
         )
     size = batch_size or _default_batch(k, x, z0, n)
     lowers, uppers, esss = [], [], []
-    with _seeded(seed + 1, place), torch.no_grad():
+    with _seeded(seed, "proposals", place), torch.no_grad():
         for part in _progress(list(_chunks(n, size)), progress, "SNIS sandwich"):
             lo, up, ess = snis_terms(model, encoder, x[part], z0[part], k)
             lowers.append(lo)
@@ -509,13 +509,13 @@ def lautum(
     if batch_size is not None:
         _check_int("batch_size", batch_size, 1)
     place, model_dtype = _prepare(model, encoder, device, dtype)
-    with _seeded(seed, place), torch.no_grad():
-        g = torch.Generator(device=place).manual_seed(seed)
+    with _seeded(seed, "data", place), torch.no_grad():
+        g = _generator(seed, "data", place)
         x, z0 = model.sample(n, generator=g)
         _, z_indep = model.sample(n, generator=g)
     size = batch_size or _default_batch(k, x, z0, n)
     lowers, uppers = [], []
-    with _seeded(seed + 1, place), torch.no_grad():
+    with _seeded(seed, "proposals", place), torch.no_grad():
         for part in _progress(list(_chunks(n, size)), progress, "Lautum bounds"):
             log_w, log_w0, _ = _proposal_samples(model, encoder, x[part], z0[part], k)
             log_lik_marginal = model.likelihood(z_indep[part]).log_prob(x[part])
@@ -724,8 +724,7 @@ def known_marginal(
     if not bool(torch.isfinite(log_prior(zs)).all()):
         raise ValueError("prior: log p(z) is not finite at some of the given z; wrong prior?")
 
-    g = torch.Generator().manual_seed(seed)
-    perm = torch.randperm(n, generator=g).to(place)
+    perm = torch.randperm(n, generator=_generator(seed, "split")).to(place)
     n_test = max(2, round(test_fraction * n))
     n_val = max(2, (n - n_test) // 5)
     n_train = n - n_test - n_val
@@ -733,7 +732,7 @@ def known_marginal(
         raise ValueError(f"x, z: too few pairs ({n}) for a train/validation/test split")
     test, val, tr = perm[:n_test], perm[n_test : n_test + n_val], perm[n_test + n_val :]
 
-    with _seeded(seed, place):
+    with _seeded(seed, "initialisation", place):
         encoder = GaussianEncoder(x_dim, z_dim, hidden, layers).to(device=place, dtype=dtype)
         energy = _PairEnergy(x_dim, z_dim, hidden, layers).to(device=place, dtype=dtype)
     with torch.no_grad():
@@ -753,11 +752,11 @@ def known_marginal(
         return multi.mean()
 
     def validate() -> float:
-        with torch.no_grad(), _seeded(seed + 2, place):
+        with torch.no_grad(), _seeded(seed, "validation-proposals", place):
             multi, _ = _marginal_terms(encoder, energy, log_prior, xs[val], zs[val], k, False)
             return float(multi.mean())
 
-    with _seeded(seed, place):
+    with _seeded(seed, "training-proposals", place):
         result = train(
             both,
             objective,
@@ -771,7 +770,7 @@ def known_marginal(
             progress=progress,
             description=f"known marginal (K={k})",
         )
-    with torch.no_grad(), _seeded(seed + 3, place):
+    with torch.no_grad(), _seeded(seed, "test-proposals", place):
         multi, ba = _marginal_terms(encoder, energy, log_prior, xs[test], zs[test], k, False)
     lower, lower_se = _mean_stderr(multi)
     ba_value, ba_se = _mean_stderr(ba)
@@ -901,14 +900,13 @@ def known_conditional(
         place = torch.device(device)
         if isinstance(encoder, nn.Module):
             encoder.to(place)
-    g = torch.Generator().manual_seed(seed)
-    perm = torch.randperm(total, generator=g)[: blocks * (k + 1)]
+    perm = torch.randperm(total, generator=_generator(seed, "shuffle"))[: blocks * (k + 1)]
     xs = torch.as_tensor(x_np[perm.numpy()], dtype=dtype, device=place)
     xs = xs.reshape(blocks, k + 1, -1)
     size = batch_size or max(1, _MEMORY_BUDGET // ((k + 1) ** 2 * max(1, xs.shape[-1])))
     lowers, uppers = [], []
     mask = torch.eye(k + 1, dtype=torch.bool, device=place)
-    with torch.no_grad(), _seeded(seed, place):
+    with torch.no_grad(), _seeded(seed, "encoder-samples", place):
         for part in _chunks(blocks, size):
             q = encoder(xs[part].unsqueeze(1))
             if not isinstance(q, Distribution):
