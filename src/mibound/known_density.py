@@ -630,7 +630,7 @@ def known_marginal(
     test_fraction: float = 0.3,
     seed: int = 0,
     device: torch.device | str | None = None,
-    dtype: torch.dtype = torch.float64,
+    dtype: torch.dtype = torch.float32,
     progress: bool = False,
 ) -> Bounds:
     r"""Lower bounds on I(X; Z) from paired samples when only the prior density p(z) is known.
