@@ -237,3 +237,42 @@ def test_bad_encoder_and_model(model):
 
 def _no_event(x: torch.Tensor):
     return torch.distributions.Normal(torch.zeros(x.shape[0], 2, dtype=x.dtype), 1.0)
+
+
+def test_decoder_model_reproducible_and_brackets(model):
+    from torch.distributions import Normal
+
+    from mibound.models import DecoderModel
+
+    W = model.W
+
+    def decoder(z: torch.Tensor) -> Independent:
+        return Independent(Normal(z @ W.T, torch.ones((), dtype=W.dtype)), 1)
+
+    zeros = torch.zeros(2, dtype=W.dtype)
+    wrapped = DecoderModel(decoder, Independent(Normal(zeros, zeros + 1), 1))
+    torch.manual_seed(0)
+    before = torch.get_rng_state()
+    a = ais_sandwich(wrapped, perturbed(model), n=64, steps=30, chains=2, seed=3)
+    assert torch.equal(before, torch.get_rng_state())
+    b = ais_sandwich(wrapped, perturbed(model), n=64, steps=30, chains=2, seed=3)
+    assert (a.lower, a.upper) == (b.lower, b.upper)
+    assert a.true_value is None
+    assert a.lower - 3 * a.lower_stderr <= MI <= a.upper + 3 * a.upper_stderr
+
+
+def test_discrete_latent_is_rejected():
+    from mibound.models import GaussianMixture
+
+    mixture = GaussianMixture(torch.tensor([0.5, 0.5]), torch.tensor([[-2.0], [2.0]]), 1.0)
+    with pytest.raises(ValueError, match="continuous latent"):
+        ais_sandwich(mixture, n=4, steps=3)
+
+
+def test_sandwich_dispatches_to_ais(model):
+    from mibound import sandwich
+
+    a = sandwich(model, perturbed(model), method="ais", n=16, steps=8, chains=2, seed=1)
+    b = ais_sandwich(model, perturbed(model), n=16, steps=8, chains=2, seed=1)
+    assert a.method == "ais"
+    assert (a.lower, a.upper) == (b.lower, b.upper)

@@ -133,6 +133,13 @@ def _make_schedule(
 # --------------------------------------------------------------------------------------------
 
 
+def _cuda(device: torch.device) -> list[int]:
+    """The CUDA device indices whose RNG state :func:`torch.random.fork_rng` must save."""
+    if device.type != "cuda":
+        return []
+    return [device.index if device.index is not None else torch.cuda.current_device()]
+
+
 def _sample(dist: Distribution, shape: tuple[int, ...], generator: torch.Generator) -> Tensor:
     """Draws ``dist.sample(shape)`` using ``generator`` (exactly for Gaussians, else forked RNG)."""
     base = dist.base_dist if isinstance(dist, Independent) else dist
@@ -149,8 +156,7 @@ def _sample(dist: Distribution, shape: tuple[int, ...], generator: torch.Generat
     # Any other distribution: its sampler uses the global RNG, so fork it and seed the fork from
     # the generator; the caller's global RNG state is restored on exit.
     seed = int(torch.randint(0, 2**62, (), generator=generator, device=generator.device))
-    devices = [generator.device] if generator.device.type == "cuda" else []
-    with torch.random.fork_rng(devices=devices):
+    with torch.random.fork_rng(devices=_cuda(generator.device)):
         torch.manual_seed(seed)
         return dist.sample(shape)
 
@@ -280,10 +286,18 @@ def _anneal(
 # --------------------------------------------------------------------------------------------
 
 
-def _model_dtype_device(model: nn.Module) -> tuple[torch.dtype, torch.device]:
-    for tensor in [*model.parameters(), *model.buffers()]:
-        if tensor.is_floating_point():
-            return tensor.dtype, tensor.device
+def _model_dtype_device(model: Any) -> tuple[torch.dtype, torch.device]:
+    """The floating dtype and device of the model's tensors (or of its prior's mean)."""
+    if isinstance(model, nn.Module):
+        for tensor in [*model.parameters(), *model.buffers()]:
+            if tensor.is_floating_point():
+                return tensor.dtype, tensor.device
+    try:
+        mean = model.prior().mean
+        if isinstance(mean, Tensor) and mean.is_floating_point():
+            return mean.dtype, mean.device
+    except NotImplementedError:
+        pass
     return torch.get_default_dtype(), torch.device("cpu")
 
 
@@ -482,11 +496,13 @@ def ais_sandwich(
     if dtype is not None and (not isinstance(dtype, torch.dtype) or not dtype.is_floating_point):
         raise TypeError(f"dtype: expected a floating torch.dtype or None, got {dtype!r}")
 
-    model_dtype, model_device = (
-        _model_dtype_device(model)
-        if isinstance(model, nn.Module)
-        else (torch.get_default_dtype(), torch.device("cpu"))
-    )
+    if model.prior().support.is_discrete:
+        raise ValueError(
+            f"model: AIS with HMC needs a continuous latent z, but {type(model).__name__} has a "
+            "discrete one; use mibound.sandwich(model, method='snis') (exact enumeration of a "
+            "discrete posterior is cheaper anyway)"
+        )
+    model_dtype, model_device = _model_dtype_device(model)
     dtype = dtype or model_dtype
     device = torch.device(device) if device is not None else model_device
     if (dtype, device) != (model_dtype, model_device):
@@ -505,7 +521,10 @@ def ais_sandwich(
     schedule_name = schedule if isinstance(schedule, str) else "custom"
 
     generator = torch.Generator(device=device).manual_seed(seed)
-    with torch.no_grad():
+    # Models that cannot take the generator sample from torch's global RNG: run them on a
+    # forked copy seeded with ``seed`` so that the caller's random state is left untouched.
+    with torch.no_grad(), torch.random.fork_rng(devices=_cuda(device)):
+        torch.manual_seed(seed)
         x_all, z0_all = model.sample(n, generator=generator)
     x_all, z0_all = x_all.to(device=device, dtype=dtype), z0_all.to(device=device, dtype=dtype)
     if z0_all.ndim != 2 or x_all.shape[0] != n:
@@ -634,6 +653,7 @@ def ais_sandwich(
         true_value: float | None = float(model.mutual_information())
     except (NotImplementedError, AttributeError):
         true_value = None
+    truth_stderr = getattr(model, "mutual_information_stderr", None) if true_value else None
 
     diagnostics: list[str] = []
     if encoder is None:
@@ -680,6 +700,8 @@ def ais_sandwich(
         "batch_size": batch_size,
         "seconds": time.perf_counter() - start,
     }
+    if truth_stderr is not None:  # a Monte Carlo ground truth
+        settings["true_value_stderr"] = float(truth_stderr)
     return Bounds(
         lower=lower,
         upper=upper,
