@@ -276,3 +276,29 @@ def test_sandwich_dispatches_to_ais(model):
     b = ais_sandwich(model, perturbed(model), n=16, steps=8, chains=2, seed=1)
     assert a.method == "ais"
     assert (a.lower, a.upper) == (b.lower, b.upper)
+
+
+class _LinearDecoder(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = torch.nn.Linear(2, 3).double()
+
+    def forward(self, z: torch.Tensor) -> Independent:
+        from torch.distributions import Normal
+
+        return Independent(Normal(self.net(z), torch.ones((), dtype=z.dtype)), 1)
+
+
+def test_model_parameters_keep_requires_grad():
+    from torch.distributions import Normal
+
+    from mibound.models import DecoderModel
+
+    decoder = _LinearDecoder()
+    zeros = torch.zeros(2, dtype=torch.float64)
+    wrapped = DecoderModel(decoder, Independent(Normal(zeros, zeros + 1), 1))
+    assert len(list(wrapped.parameters())) == 2
+    b = ais_sandwich(wrapped, n=8, steps=5, chains=2)
+    assert math.isfinite(b.lower) and math.isfinite(b.upper)
+    assert all(p.requires_grad for p in decoder.parameters())
+    assert all(p.grad is None for p in decoder.parameters())

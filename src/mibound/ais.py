@@ -550,6 +550,12 @@ def ais_sandwich(
     lower_terms, upper_terms = [], []
     acc_fwd = acc_rev = 0.0
     tuned: list[Tensor] = []
+    # Gradients flow to z only: freeze the model's parameters meanwhile (restored below).
+    frozen = (
+        [p for p in model.parameters() if p.requires_grad] if isinstance(model, nn.Module) else []
+    )
+    for p in frozen:
+        p.requires_grad_(False)
     try:
         for lo in range(0, n, batch_size):
             x, z0 = x_all[lo : lo + batch_size], z0_all[lo : lo + batch_size]
@@ -624,6 +630,8 @@ def ais_sandwich(
             if schedule_eps is not None:
                 tuned.append(schedule_eps)
     finally:
+        for p in frozen:
+            p.requires_grad_(True)
         if bar is not None:
             bar.stop()
 
