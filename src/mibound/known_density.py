@@ -744,7 +744,8 @@ def known_marginal(
     both = nn.ModuleDict({"encoder": encoder, "energy": energy})
 
     def sample_batch(step: int, generator: torch.Generator) -> Tensor:
-        idx = torch.randint(len(tr), (min(batch_size, len(tr)),), generator=generator)
+        size = (min(batch_size, len(tr)),)
+        idx = torch.randint(len(tr), size, generator=generator, device=generator.device)
         return tr[idx.to(place)]
 
     def objective(idx: Tensor) -> Tensor:
