@@ -290,7 +290,8 @@ def sandwich(
     Arguments:
         model: The latent-variable model (moved to ``device``/``dtype`` in place when given).
         encoder: The proposal q(z | x): a callable ``x -> Distribution`` over z with batch
-            shape ``x.shape[:-1]`` (see :mod:`mibound.encoders`); None for the prior.
+            shape ``x.shape[:-1]`` (see :mod:`mibound.encoders`); None for the prior. An
+            nn.Module encoder is moved in place to the model's device and dtype.
         method: ``"snis"`` or ``"ais"``.
         k: SNIS proposal samples per data point (default 64); SNIS only.
         n: Number of data points (default 4096 for SNIS).
