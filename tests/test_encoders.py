@@ -189,3 +189,14 @@ def test_fit_encoder_bad_arguments() -> None:
 
     with pytest.raises(TypeError, match="reparameterisable"):
         fit_encoder(model, Discrete(), steps=1)
+
+
+def test_fit_encoder_keeps_a_better_starting_point() -> None:
+    model = LinearGaussian.with_mutual_information(8.0, 3, 10)
+    encoder = GaussianEncoder(10, 3, hidden=16).double()
+    initialise_linear(encoder, model)  # already (nearly) the exact posterior
+    start = {key: value.clone() for key, value in encoder.state_dict().items()}
+    result = fit_encoder(model, encoder, k=4, steps=20, lr=5e-2, eval_every=10)
+    assert result.best_step == 0  # large steps only made it worse: the start is kept
+    for key, value in encoder.state_dict().items():
+        assert torch.equal(value, start[key]), key

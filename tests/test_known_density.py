@@ -441,3 +441,26 @@ def test_decoder_model_prior_proposal_is_valid() -> None:
     b = sandwich(model, None, k=256, n=2000, seed=0)
     assert b.true_value is None
     assert b.lower < b.upper < b.lower + 0.05
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_everything_runs_on_cuda() -> None:
+    model = lg(mi=3.0)
+    b = sandwich(model, ExactPosterior(model), k=8, n=500, device="cuda")
+    assert b.settings["device"].startswith("cuda")
+    assert abs(b.upper - b.lower) < 1e-9
+    fitted = sandwich(lg(mi=3.0), fit=True, fit_steps=20, k=8, n=500, device="cuda")
+    assert fitted.width < 0.1
+    assert lautum(lg(mi=2.0), None, k=8, n=500, device="cuda").upper is not None
+    mixture = GaussianMixture.separated(3, 2, 2.0)
+    assert sandwich(mixture, None, k=16, n=500, device="cuda").width < 0.2
+    A = gaussian_channel()[0].cuda()
+
+    def encoder(x: torch.Tensor) -> Independent:
+        return Independent(Normal(x @ A.T, 0.6), 1)
+
+    x = torch.randn(1024, 3, dtype=torch.float64)
+    assert known_conditional(encoder, x, k=63, device="cuda").lower > 0
+    x, z0 = data(lg(mi=2.0, k=2, d=4), 600)
+    lower = known_marginal(x, z0, lg(mi=2.0, k=2, d=4).prior(), steps=20, device="cuda").lower
+    assert math.isfinite(lower)

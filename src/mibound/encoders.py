@@ -344,7 +344,8 @@ def fit_encoder(
       on I (the recorded objective is minus that upper bound).
 
     Validation is the same objective on a fixed held-out batch with fixed proposal noise;
-    the training loop (:func:`mibound.train.train`) keeps the best validation state. The
+    the training loop (:func:`mibound.train.train`) keeps the best validation state, and the
+    starting state is kept (``best_step == 0``) when no evaluated state beats it. The
     model's parameters are not trained (their ``requires_grad`` is restored afterwards).
     A :class:`GaussianEncoder` with default standardisation gets ``x_shift``/``x_scale``
     from the held-out batch first.
@@ -417,11 +418,13 @@ def fit_encoder(
             return float(_snis_objective(model, encoder, x_val, z0_val, k, objective))
 
     flags = [p.requires_grad for p in model.parameters()]
+    initial_state = {key: value.clone() for key, value in encoder.state_dict().items()}
     try:
         for p in model.parameters():
             p.requires_grad_(False)
+        initial_value = validate()
         with _seeded(seed, "training-proposals", place):
-            return train(
+            result = train(
                 encoder,
                 loss,
                 sample_batch,
@@ -438,6 +441,12 @@ def fit_encoder(
     finally:
         for p, flag in zip(model.parameters(), flags, strict=True):
             p.requires_grad_(flag)
+    if initial_value >= max(result.history.get("validation") or [-math.inf]):
+        # Training never beat the starting point (e.g. initialise_linear's exact posterior):
+        # keep the starting point.
+        encoder.load_state_dict(initial_state)
+        result.best_step = 0
+    return result
 
 
 def _on(generator: torch.Generator, device: torch.device) -> torch.Generator | None:

@@ -290,7 +290,8 @@ def sandwich(
     Arguments:
         model: The latent-variable model (moved to ``device``/``dtype`` in place when given).
         encoder: The proposal q(z | x): a callable ``x -> Distribution`` over z with batch
-            shape ``x.shape[:-1]`` (see :mod:`mibound.encoders`); None for the prior.
+            shape ``x.shape[:-1]`` (see :mod:`mibound.encoders`); None for the prior. An
+            nn.Module encoder is moved in place to the model's device and dtype.
         method: ``"snis"`` or ``"ais"``.
         k: SNIS proposal samples per data point (default 64); SNIS only.
         n: Number of data points (default 4096 for SNIS).
@@ -744,7 +745,8 @@ def known_marginal(
     both = nn.ModuleDict({"encoder": encoder, "energy": energy})
 
     def sample_batch(step: int, generator: torch.Generator) -> Tensor:
-        idx = torch.randint(len(tr), (min(batch_size, len(tr)),), generator=generator)
+        size = (min(batch_size, len(tr)),)
+        idx = torch.randint(len(tr), size, generator=generator, device=generator.device)
         return tr[idx.to(place)]
 
     def objective(idx: Tensor) -> Tensor:

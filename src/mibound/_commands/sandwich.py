@@ -191,7 +191,7 @@ def resolve_encoder(
             return encoder, "encoder from the factory, fitted", _fit_summary(result, fit_steps)
         return encoder, "encoder from the factory", {}
     if proposal == "prior":
-        return None, "prior p(z) (needs K ~ e^MI)", {}
+        return None, "prior p(z)", {}
     if proposal == "exact":
         if not _has_posterior(model):
             raise UserError(f"--proposal exact: {type(model).__name__} has no exact posterior")
@@ -250,7 +250,8 @@ def print_bounds(bounds: Any, model_label: str, proposal: str, title: str) -> No
     table.add_row("method", bounds.method)
     table.add_row("model", model_label)
     table.add_row("proposal", proposal)
-    for key in ("k", "n", "steps", "chains", "acceptance_rate", "mean_ess"):
+    keys = ("k", "n", "steps", "chains", "accept_forward", "accept_reverse", "mean_ess")
+    for key in keys:
         if key in bounds.settings and bounds.settings[key] is not None:
             value = bounds.settings[key]
             table.add_row(key, f"{value:.3f}" if isinstance(value, float) else str(value))

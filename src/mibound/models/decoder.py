@@ -40,7 +40,10 @@ class DecoderModel(LatentVariableModel):
     No closed forms are known, so :meth:`mutual_information` raises
     :class:`NotImplementedError`; :func:`mibound.sandwich` bounds it.
 
-    ``model.to(device)`` moves the decoder's parameters and the prior's tensors.
+    ``model.to(device)`` moves the prior's tensors and, when the decoder is an nn.Module, its
+    parameters (a plain function's captured tensors are not moved). :meth:`sample` draws with
+    torch's global RNG (torch.distributions samplers take no generator); :func:`mibound.sandwich`
+    seeds it locally and restores it.
 
     Arguments:
         decoder: Maps z to a Distribution over x.
