@@ -302,3 +302,14 @@ def test_model_parameters_keep_requires_grad():
     assert math.isfinite(b.lower) and math.isfinite(b.upper)
     assert all(p.requires_grad for p in decoder.parameters())
     assert all(p.grad is None for p in decoder.parameters())
+
+
+def test_one_step_lower_side_is_barber_agakov(model):
+    # T = 1: the reverse chains never move, so -log w_rev = -ℓ(z0) for every chain and the
+    # lower side is E[log p(x|z0) - ℓ(z0)] = E[log q(z0|x) - log p(z0)].
+    encoder = perturbed(model)
+    b = ais_sandwich(model, encoder, n=32, steps=1, chains=3, seed=6)
+    x, z0 = model.sample(32, generator=torch.Generator().manual_seed(6))
+    ba = (encoder(x).log_prob(z0) - model.prior().log_prob(z0)).mean()
+    assert b.lower == pytest.approx(float(ba), abs=1e-10)
+    assert b.upper >= b.lower
