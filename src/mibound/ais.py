@@ -397,8 +397,10 @@ def ais_sandwich(
 
     Both gaps shrink as T grows (roughly like 1/T for smooth targets); with q equal to the exact
     posterior, :math:`\ell` is constant and both sides equal the MI sample by sample for every T.
-    T = 1 is plain importance sampling (the IWAE upper bound with K = M, and a harmonic-mean
-    lower bound). The M chains of a data point are averaged inside the logarithm, which tightens
+    T = 1 is plain importance sampling: the upper side is the IWAE upper bound with K = M and,
+    since reverse chains then never move, the lower side is the Barber–Agakov bound
+    :math:`\mathbb{E}[\log q(z_0|x) - \log p(z_0)]`. Both directions need q to be a normalised
+    density (p(x, z) is). The M chains of a data point are averaged inside the logarithm, which tightens
     both sides further.
 
     HMC uses an identity mass matrix, ``hmc_steps`` leapfrog steps, a Metropolis correction, and
