@@ -400,8 +400,8 @@ def ais_sandwich(
     T = 1 is plain importance sampling: the upper side is the IWAE upper bound with K = M and,
     since reverse chains then never move, the lower side is the Barber–Agakov bound
     :math:`\mathbb{E}[\log q(z_0|x) - \log p(z_0)]`. Both directions need q to be a normalised
-    density (p(x, z) is). The M chains of a data point are averaged inside the logarithm, which tightens
-    both sides further.
+    density (p(x, z) is). The M chains of a data point are averaged inside the logarithm, which
+    tightens both sides further.
 
     HMC uses an identity mass matrix, ``hmc_steps`` leapfrog steps, a Metropolis correction, and
     gradients of :math:`\log f_\beta` from autograd; all n × M chains run as one batch. Each
