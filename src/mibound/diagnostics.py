@@ -181,8 +181,8 @@ def not_converged(
     """Warns when training ended while the held-out value was still improving.
 
     Fires when :class:`~mibound.train.TrainResult` says ``converged=False``, or when the run
-    used all its steps without early stopping and its best validation value came in the last
-    two evaluations.
+    used all its steps without early stopping and its best validation value came at the last
+    evaluation (the value was still rising when the step budget ran out).
 
     Arguments:
         converged: ``TrainResult.converged``.
@@ -195,7 +195,7 @@ def not_converged(
     Returns:
         The warning, or None.
     """
-    late = not stopped_early and best_step > steps_run - 2 * eval_every and len(validation) > 2
+    late = not stopped_early and best_step >= steps_run and len(validation) > 2
     if converged and not late:
         return None
     trend = ""

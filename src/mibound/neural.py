@@ -101,6 +101,7 @@ def neural_estimate(
     steps: int = 2000,
     batch_size: int | None = None,
     lr: float = 5e-4,
+    weight_decay: float = 0.0,
     split: Sequence[float] = (0.6, 0.2, 0.2),
     tau: float = 5.0,
     alpha: float = 0.01,
@@ -110,6 +111,7 @@ def neural_estimate(
     eval_batches: int = 64,
     device: str | torch.device | None = None,
     dtype: str | torch.dtype = "float32",
+    threads: int | None = None,
     progress: bool = False,
 ) -> Estimate:
     r"""Trains a critic on part of the data and reports its bound on untouched held-out data.
@@ -135,7 +137,8 @@ def neural_estimate(
         y: Samples of Y, shape ``(n,)`` or ``(n, d_y)``, paired with ``x``.
         method: One of :data:`METHODS`.
         seed: Seeds the split, the initialisation, the minibatches and the evaluation batches.
-        critic: ``"separable"``, ``"concat"`` or ``"bilinear"`` (:func:`~mibound.critics.make_critic`).
+        critic: ``"separable"``, ``"concat"`` or ``"bilinear"``
+            (:func:`~mibound.critics.make_critic`).
         hidden: Hidden width of the critic's MLPs.
         layers: Hidden layers of the critic's MLPs.
         embed_dim: Embedding size of the separable critic.
@@ -146,6 +149,7 @@ def neural_estimate(
             batches for the standard error); smaller B lowers the InfoNCE ceiling log B and
             raises the NWJ/DV variance.
         lr: Adam learning rate.
+        weight_decay: Adam weight decay (L2 penalty), >= 0.
         split: Fractions (train, validation, test), positive, summing to 1.
         tau: SMILE's clipping threshold τ.
         alpha: α of the interpolated bound, in (0, 1].
@@ -156,6 +160,10 @@ def neural_estimate(
         device: ``"cpu"``, ``"cuda"``, ... (default: CUDA when available, else CPU).
         dtype: ``"float32"`` or ``"float64"`` (or the torch dtype) for training; the held-out
             bound is always computed in float64 from the critic's scores.
+        threads: CPU threads for torch during this call (restored afterwards). Default: 1 for
+            the separable and bilinear critics, whose small matrix products gain nothing from
+            intra-op threads and slow down badly when the cores are shared; torch's current
+            setting for the concat critic.
         progress: Show a progress bar on stderr.
 
     Returns:
@@ -194,6 +202,10 @@ def neural_estimate(
     patience = _int("patience", patience)
     eval_batches = _int("eval_batches", eval_batches)
     lr = _positive_float("lr", lr)
+    if isinstance(weight_decay, bool) or not isinstance(weight_decay, (int, float)):
+        raise TypeError(f"weight_decay: expected a number, got {type(weight_decay).__name__}")
+    if not (math.isfinite(weight_decay) and weight_decay >= 0):
+        raise ValueError(f"weight_decay: expected a finite number >= 0, got {weight_decay!r}")
     tau = _positive_float("tau", tau, allow_inf=True)
     alpha = _positive_float("alpha", alpha)
     if alpha > 1.0:
@@ -203,18 +215,92 @@ def neural_estimate(
         raise ValueError(f"mine_rate: expected a number in (0, 1], got {mine_rate!r}")
     if not isinstance(progress, bool):
         raise TypeError(f"progress: expected True or False, got {type(progress).__name__}")
+    if threads is not None:
+        threads = _int("threads", threads)
     fractions = _split(split)
     torch_dtype = _dtype(dtype)
     dev = _device(device)
 
     n_train, n_val, n_test = _split_sizes(n, fractions)
     batch = _batch_size(batch_size, n, n_train, n_val, n_test)
+    if dev.type == "cpu" and threads is None and critic != "concat":
+        threads = 1
+    previous_threads = torch.get_num_threads()
+    if dev.type == "cpu" and threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        return _fit(
+            xa=xa,
+            ya=ya,
+            n=n,
+            method=method,
+            seed=seed,
+            critic=critic,
+            hidden=hidden,
+            layers=layers,
+            embed_dim=embed_dim,
+            activation=activation,
+            steps=steps,
+            lr=lr,
+            weight_decay=weight_decay,
+            tau=tau,
+            alpha=alpha,
+            mine_rate=mine_rate,
+            eval_every=eval_every,
+            patience=patience,
+            eval_batches=eval_batches,
+            dev=dev,
+            torch_dtype=torch_dtype,
+            progress=progress,
+            fractions=fractions,
+            n_train=n_train,
+            n_val=n_val,
+            n_test=n_test,
+            batch=batch,
+            start=start,
+        )
+    finally:
+        torch.set_num_threads(previous_threads)
+
+
+def _fit(
+    *,
+    xa: np.ndarray,
+    ya: np.ndarray,
+    n: int,
+    method: str,
+    seed: int,
+    critic: str,
+    hidden: int,
+    layers: int,
+    embed_dim: int,
+    activation: str,
+    steps: int,
+    lr: float,
+    weight_decay: float,
+    tau: float,
+    alpha: float,
+    mine_rate: float,
+    eval_every: int,
+    patience: int,
+    eval_batches: int,
+    dev: torch.device,
+    torch_dtype: torch.dtype,
+    progress: bool,
+    fractions: tuple[float, float, float],
+    n_train: int,
+    n_val: int,
+    n_test: int,
+    batch: int,
+    start: float,
+) -> Estimate:
+    """Training and held-out evaluation on validated options (see :func:`neural_estimate`)."""
 
     # Splits from the seed; standardisation fitted on the training split only.
     order = np.random.default_rng(seed).permutation(n)
     parts = np.split(order, [n_train, n_train + n_val])
-    xt = torch.as_tensor(xa, dtype=torch_dtype).to(dev)
-    yt = torch.as_tensor(ya, dtype=torch_dtype).to(dev)
+    xt = torch.tensor(xa, dtype=torch_dtype, device=dev)
+    yt = torch.tensor(ya, dtype=torch_dtype, device=dev)
     (x_tr, y_tr), (x_va, y_va), (x_te, y_te) = (
         (xt[torch.as_tensor(p, device=dev)], yt[torch.as_tensor(p, device=dev)]) for p in parts
     )
@@ -266,6 +352,7 @@ def neural_estimate(
         validate=validate,
         steps=steps,
         lr=lr,
+        weight_decay=float(weight_decay),
         eval_every=eval_every,
         patience=patience,
         seed=seed,
@@ -314,6 +401,7 @@ def neural_estimate(
         "converged": result.converged,
         "batch_size": batch,
         "lr": lr,
+        "weight_decay": float(weight_decay),
         "split": list(fractions),
         "n_train": n_train,
         "n_val": n_val,
@@ -329,6 +417,7 @@ def neural_estimate(
         ),
         "ceiling": ceiling,
         "device": str(dev),
+        "threads": torch.get_num_threads() if dev.type == "cpu" else None,
         "dtype": str(torch_dtype).replace("torch.", ""),
         "train_seconds": result.seconds,
         "seconds": time.perf_counter() - start,
@@ -533,7 +622,7 @@ def _build(
 
 
 def _partitions(n: int, batch: int, *, passes: int, seed: int, limit: int | None = None) -> Tensor:
-    """Indices of shape (passes * m, batch): each pass a random partition into m disjoint batches."""
+    """Indices (passes * m, batch): each pass is a random partition into m disjoint batches."""
     m = n // batch
     if limit is not None:
         m = min(m, limit)
@@ -589,8 +678,8 @@ def _split(split: object) -> tuple[float, float, float]:
 
 
 def _split_sizes(n: int, fractions: tuple[float, float, float]) -> tuple[int, int, int]:
-    n_val = int(math.floor(fractions[1] * n))
-    n_test = int(math.floor(fractions[2] * n))
+    n_val = math.floor(fractions[1] * n)
+    n_test = math.floor(fractions[2] * n)
     return n - n_val - n_test, n_val, n_test
 
 
