@@ -5,10 +5,22 @@ high-confidence lower bound is capped near log N; with a known prior good lower 
 with a known prior and likelihood the truth can be sandwiched.
 """
 
-from mibound import bounds, models, tasks
+from mibound import bounds, critics, diagnostics, models, neural, tasks, train
 from mibound._version import __version__
 from mibound.cca import gaussian
 from mibound.estimation import estimate
 from mibound.knn import ksg
 
-__all__ = ["__version__", "bounds", "estimate", "gaussian", "ksg", "models", "tasks"]
+__all__ = [
+    "__version__",
+    "bounds",
+    "critics",
+    "diagnostics",
+    "estimate",
+    "gaussian",
+    "ksg",
+    "models",
+    "neural",
+    "tasks",
+    "train",
+]
