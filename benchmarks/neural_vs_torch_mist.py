@@ -2,7 +2,8 @@
 
 Equal setup for both libraries:
 
-- data: 5-d X, 5-d Y correlated Gaussian (``mibound.tasks.gaussian(5, mi=2.0)``, true MI 2 nats),
+- data: 5-d X, 5-d Y correlated Gaussian (``mibound.tasks.gaussian(5, mi=2.0)``, true MI 2 nats;
+  ``--mi`` changes it),
   one sample of N pairs split once into train / validation / test (60/20/20) and handed to both;
 - critic: separable, two MLPs 5 -> 256 -> 256 -> 32 (ReLU), score = dot product;
 - objective: NWJ, InfoNCE, SMILE (tau = 5, trained with the JS objective in both), negatives
@@ -150,12 +151,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--mi", type=float, default=2.0, help="true MI in nats")
     args = parser.parse_args()
 
     import torch_mist
 
     torch.set_num_threads(args.threads)
-    task = gaussian(5, mi=2.0)
+    task = gaussian(5, mi=args.mi)
     x, y = task.sample(args.n, seed=args.seed)
     parts = split(x, y, args.seed)
     truth = task.mutual_information
