@@ -152,6 +152,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--mi", type=float, default=2.0, help="true MI in nats")
+    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     args = parser.parse_args()
 
     import torch_mist
@@ -174,7 +175,7 @@ def main() -> None:
 
     results: dict[tuple[str, str], list[dict]] = {}
     for r in range(args.rounds):
-        for method in METHODS:
+        for method in args.methods:
             order = ("mibound", "torch-mist") if (r % 2 == 0) else ("torch-mist", "mibound")
             for lib in order:
                 seed = args.seed + r
@@ -197,7 +198,7 @@ def main() -> None:
     print()
     print(head)
     print("-" * len(head))
-    for method in METHODS:
+    for method in args.methods:
         ours, theirs = results[(method, "mibound")], results[(method, "torch-mist")]
         stats = {}
         for lib, runs in (("mibound", ours), ("torch-mist", theirs)):
