@@ -21,7 +21,7 @@ machine load hits both alike; the table reports medians over rounds.
 
 Install (torch-mist pins numpy < 2; ``--no-deps`` keeps the installed numpy and torch):
 
-    pip install --no-deps torch-mist==0.2.17 pyro-ppl pyro-api opt_einsum
+    pip install --no-deps torch-mist==0.2.17 pyro-ppl pyro-api opt_einsum tqdm
 
 Run: ``python benchmarks/neural_vs_torch_mist.py --steps 1000 --rounds 3``
 """
