@@ -287,6 +287,36 @@ def test_diagnostics_fire_on_saturated_infonce() -> None:
     assert task.mutual_information - est.value > 5
 
 
+@pytest.mark.parametrize("method", ["nwj", "dv"])
+def test_diagnostics_fire_on_exp_variance(method: str) -> None:
+    # 10 nats with 32 pairs per batch: the partition term needs ~e^10 negatives.
+    x, y = gaussian(20, mi=10.0).sample(2000, seed=0)
+    est = neural_estimate(
+        x,
+        y,
+        method,
+        seed=0,
+        critic="bilinear",
+        batch_size=32,
+        steps=400,
+        lr=2e-2,
+        eval_every=50,
+        device="cpu",
+    )
+    assert any(d.startswith("high variance") for d in est.diagnostics), est.diagnostics
+    if method == "dv":
+        assert any(d.startswith("upward bias") for d in est.diagnostics), est.diagnostics
+
+
+def test_diagnostics_fire_when_training_is_cut_short() -> None:
+    x, y = gaussian(2, mi=TRUTH).sample(1000, seed=0)
+    est = neural_estimate(
+        x, y, "infonce", seed=0, hidden=16, steps=60, eval_every=20, lr=1e-4, device="cpu"
+    )
+    assert est.history["validation"][-1] == max(est.history["validation"])
+    assert any(d.startswith("training may not have converged") for d in est.diagnostics)
+
+
 def test_diagnostics_silent_on_easy_case(fits: dict) -> None:
     assert fits["infonce"].diagnostics == []
     assert fits["smile"].diagnostics == []

@@ -112,7 +112,8 @@ def exp_variance(
     )
     return (
         f"high variance: {why}, and the {name} values spread by {sd_val:.2f} nats (sd); "
-        f"{name}/DV-type bounds need on the order of exp(MI) negative samples per batch "
+        "partition-function bounds (NWJ, DV, MINE, TUBA) need on the order of exp(MI) negative "
+        "samples per batch "
         "(variance >= (exp(MI) - 1)/M), so this value is unreliable; raise the batch size or "
         "use smile or infonce"
     )

@@ -581,9 +581,10 @@ def _diagnose(
             diagnostics.exp_variance(values.tolist(), log_z.tolist(), value, batch, name=name)
         )
     if bias is not None and math.isfinite(bias) and bias > max(0.05, stderr):
+        size = f"{bias:.3f} nats" if bias < 1 else f"more than a nat (second-order {bias:.3g})"
         notes.append(
             f"upward bias: the DV plug-in log of a minibatch mean is biased upward by about "
-            f"chi^2/(2M), estimated here at {bias:.3f} nats; prefer nwj or a larger batch"
+            f"chi^2/(2M), estimated here at {size}; prefer nwj or a larger batch"
         )
     notes.append(diagnostics.sample_limit(value, n))
     validation = result.history.get("validation", [])
