@@ -5,22 +5,28 @@ high-confidence lower bound is capped near log N; with a known prior good lower 
 with a known prior and likelihood the truth can be sandwiched.
 """
 
-from mibound import bounds, critics, diagnostics, models, neural, tasks, train
+from mibound import bounds, critics, diagnostics, encoders, models, neural, tasks, train
 from mibound._version import __version__
 from mibound.cca import gaussian
 from mibound.estimation import estimate
 from mibound.knn import ksg
+from mibound.known_density import known_conditional, known_marginal, lautum, sandwich
 
 __all__ = [
     "__version__",
     "bounds",
     "critics",
     "diagnostics",
+    "encoders",
     "estimate",
     "gaussian",
+    "known_conditional",
+    "known_marginal",
     "ksg",
+    "lautum",
     "models",
     "neural",
+    "sandwich",
     "tasks",
     "train",
 ]
