@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import os
@@ -135,9 +134,6 @@ def test_parquet_without_pyarrow(
     assert line == "mibound: error: reading .parquet needs pyarrow: pip install 'mibound[parquet]'"
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("mibound.neural") is None, reason="mibound.neural not merged yet"
-)
 def test_neural_method_end_to_end(tmp_path: Path, table: np.ndarray) -> None:
     path, columns = write(tmp_path, table, "npy")
     proc = run_cli(str(path), *columns, "--method", "smile", "--steps", "50", "--json")

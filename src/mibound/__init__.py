@@ -5,7 +5,7 @@ high-confidence lower bound is capped near log N; with a known prior good lower 
 with a known prior and likelihood the truth can be sandwiched.
 """
 
-from mibound import bounds, encoders, models, tasks
+from mibound import bounds, critics, diagnostics, encoders, models, neural, tasks, train
 from mibound._version import __version__
 from mibound.ais import ais_sandwich
 from mibound.cca import gaussian
@@ -17,6 +17,8 @@ __all__ = [
     "__version__",
     "ais_sandwich",
     "bounds",
+    "critics",
+    "diagnostics",
     "encoders",
     "estimate",
     "gaussian",
@@ -25,6 +27,8 @@ __all__ = [
     "ksg",
     "lautum",
     "models",
+    "neural",
     "sandwich",
     "tasks",
+    "train",
 ]

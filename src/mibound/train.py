@@ -163,8 +163,8 @@ def train(
                 )
             if not bool(torch.isfinite(value)):
                 raise ValueError(
-                    f"objective: became non-finite ({float(value)}) at step {step}; lower lr "
-                    "or use a bounded objective (e.g. js or smile)"
+                    f"objective: became non-finite ({float(value.detach())}) at step {step}; "
+                    "lower lr or use a bounded objective (e.g. js or smile)"
                 )
             optimiser.zero_grad(set_to_none=True)
             (-value).backward()
