@@ -102,7 +102,7 @@ def test_toml_and_json_configs_give_the_same_cells(tmp_path):
         "kwargs = {rho = 0.5}}]\n"
         "sizes = [300]\nseeds = [0, 1]\n"
         '[[estimators]]\nmethod = "ksg"\nk = 5\n'
-        '[[estimators]]\nmethod = "ksg"\nbackend = "scipy"\n'
+        '[[estimators]]\nmethod = "gaussian"\nname = "cca"\n'
     )
     data = {
         "name": "mine",
