@@ -1,0 +1,214 @@
+r"""Plain-language diagnostics for black-box MI estimates: pure functions returning strings.
+
+Each function returns a sentence when its warning applies and ``None`` when it does not, so
+callers collect ``[d for d in (...) if d]``. The theory behind them:
+
+- InfoNCE-type bounds never exceed their ceiling (:math:`\log B` for InfoNCE, and
+  :math:`1 + \log((B - 1)/\alpha)` for interpolated α-InfoNCE as implemented in
+  :func:`mibound.bounds.interpolated`); a value close to the ceiling says nothing about how
+  much larger the MI is.
+- NWJ/DV-type bounds estimate a partition function :math:`\mathbb{E}_{p(x)p(y)} e^{f}`; with
+  the optimal critic its relative variance is at least :math:`(e^{I} - 1)/M` for M independent
+  negatives, so they need on the order of :math:`e^{I}` samples per batch.
+- McAllester & Stratos (2020): no distribution-free high-confidence lower bound computed from N
+  samples can be much above :math:`\ln N` (precise form in :func:`mcallester_stratos_limit`).
+- A critic whose held-out value was still rising when training stopped under-reports the MI.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+__all__ = [
+    "MS_K",
+    "exp_variance",
+    "mcallester_stratos_limit",
+    "not_converged",
+    "sample_limit",
+    "saturation",
+]
+
+#: The k of :func:`mcallester_stratos_limit` used by mibound's diagnostics.
+MS_K: int = 20
+
+
+def saturation(
+    value: float, ceiling: float, *, name: str = "InfoNCE", margin: float = 0.5
+) -> str | None:
+    r"""Warns when an InfoNCE-type value is within ``margin`` nats of its ceiling.
+
+    With a perfect density-ratio critic the InfoNCE value is roughly
+    :math:`\log B - \log(1 + (B - 1) e^{-I})`: it is within 0.5 nats of :math:`\log B` only once
+    :math:`I \gtrsim \log(B - 1) + 0.43`, and from there on it barely moves however large I is.
+
+    Arguments:
+        value: The held-out value (nats).
+        ceiling: The bound's ceiling, e.g. ``log(B)``.
+        name: The bound's name for the message.
+        margin: Distance to the ceiling (nats) below which the value counts as saturated.
+
+    Returns:
+        The warning, or None.
+
+    Example:
+        >>> saturation(2.7, math.log(16)) is not None
+        True
+        >>> saturation(1.0, math.log(128)) is None
+        True
+    """
+    if not math.isfinite(value) or value < ceiling - margin:
+        return None
+    return (
+        f"saturated: the {name} value {value:.3f} is within {margin:g} nats of its ceiling "
+        f"{ceiling:.3f} (which no critic can exceed); the true MI may be much larger; raise "
+        "the batch size or use a bound with a known marginal"
+    )
+
+
+def exp_variance(
+    batch_values: Sequence[float],
+    log_partitions: Sequence[float],
+    value: float,
+    batch_size: int,
+    *,
+    name: str = "NWJ",
+    spread: float = 0.3,
+) -> str | None:
+    r"""Warns when an NWJ/DV-type value is in the :math:`e^{I}/M` high-variance regime.
+
+    Two signals, either one fires:
+
+    1. The held-out minibatch estimates of the log-partition term
+       :math:`\log \mathrm{mean}_{i \neq j} e^{f(x_i, y_j)}` spread with a standard deviation
+       above ``spread`` nats: the partition estimate is dominated by a few large
+       :math:`e^{f}` and each batch sees a different few.
+    2. :math:`e^{\hat I} \ge B`: with the optimal critic the partition estimate's relative
+       variance is at least :math:`(e^{I} - 1)/B` (B independent y's per batch), so even a
+       perfect critic gives a value that swings by about a nat from batch to batch.
+
+    Arguments:
+        batch_values: The bound on each held-out minibatch.
+        log_partitions: The log-partition term on each held-out minibatch.
+        value: The reported value (nats).
+        batch_size: B.
+        name: The bound's name for the message.
+        spread: Threshold on the standard deviation of ``log_partitions`` (nats).
+
+    Returns:
+        The warning, or None.
+    """
+    logs = [v for v in log_partitions if math.isfinite(v)]
+    sd_log = _sd(logs)
+    sd_val = _sd([v for v in batch_values if math.isfinite(v)])
+    high = math.isfinite(value) and value >= math.log(batch_size)
+    if not (sd_log > spread or high):
+        return None
+    why = (
+        f"its held-out partition term varies by {sd_log:.2f} nats (sd) across minibatches"
+        if sd_log > spread
+        else f"exp(value) = {math.exp(min(value, 700.0)):.3g} is at least the batch size "
+        f"{batch_size}"
+    )
+    return (
+        f"high variance: {why}, and the {name} values spread by {sd_val:.2f} nats (sd); "
+        f"{name}/DV-type bounds need on the order of exp(MI) negative samples per batch "
+        "(variance >= (exp(MI) - 1)/M), so this value is unreliable; raise the batch size or "
+        "use smile or infonce"
+    )
+
+
+def mcallester_stratos_limit(n: int, k: int = MS_K) -> float:
+    r"""The McAllester–Stratos ceiling :math:`\ln(2 k N^2)` on high-confidence MI lower bounds.
+
+    McAllester & Stratos (2020), Theorem 2: let :math:`B(S, \delta)` be any distribution-free
+    high-confidence lower bound on :math:`I(X; Y)` computed from a sample S of N pairs (for
+    every distribution, :math:`I \ge B(S, \delta)` with probability at least :math:`1-\delta`).
+    Then for every distribution, :math:`N \ge 50` and :math:`k \ge 2`, with probability at least
+    :math:`1 - \delta - 1.01/k` over the sample,
+
+    .. math:: B(S, \delta) \le \ln(2 k N^2).
+
+    Arguments:
+        n: N, the number of pairs the value was computed from (training and held-out).
+        k: The theorem's k (mibound uses 20: the statement then holds with probability at
+            least :math:`0.95 - \delta`).
+
+    Returns:
+        :math:`\ln(2 k N^2)` in nats.
+
+    Example:
+        >>> round(mcallester_stratos_limit(5000), 2)
+        20.72
+
+    References:
+        McAllester & Stratos (2020), "Formal limitations on the measurement of mutual
+        information", AISTATS, https://arxiv.org/abs/1811.04251.
+    """
+    return math.log(2 * k) + 2.0 * math.log(n)
+
+
+def sample_limit(value: float, n: int, *, k: int = MS_K) -> str | None:
+    """Warns when a value exceeds :func:`mcallester_stratos_limit` for ``n`` samples.
+
+    Arguments:
+        value: The reported value (nats).
+        n: The number of pairs used (all splits).
+        k: The theorem's k.
+
+    Returns:
+        The warning, or None.
+    """
+    limit = mcallester_stratos_limit(n, k)
+    if not math.isfinite(value) or value <= limit:
+        return None
+    return (
+        f"beyond the sample limit: {value:.3f} nats exceeds ln(2kN^2) = {limit:.3f} "
+        f"(N = {n}, k = {k}); by McAllester & Stratos (2020) no distribution-free lower bound "
+        f"from N samples exceeds this with probability above 1 - delta - {1.01 / k:.3f}, so "
+        "this value cannot be a high-confidence lower bound; treat it as an estimate"
+    )
+
+
+def not_converged(
+    converged: bool,
+    stopped_early: bool,
+    best_step: int,
+    steps_run: int,
+    eval_every: int,
+    validation: Sequence[float] = (),
+) -> str | None:
+    """Warns when training ended while the held-out value was still improving.
+
+    Fires when :class:`~mibound.train.TrainResult` says ``converged=False``, or when the run
+    used all its steps without early stopping and its best validation value came in the last
+    two evaluations.
+
+    Arguments:
+        converged: ``TrainResult.converged``.
+        stopped_early: ``TrainResult.stopped_early``.
+        best_step: ``TrainResult.best_step``.
+        steps_run: ``TrainResult.steps_run``.
+        eval_every: Steps between validations.
+        validation: The validation history (for the message).
+
+    Returns:
+        The warning, or None.
+    """
+    late = not stopped_early and best_step > steps_run - 2 * eval_every and len(validation) > 2
+    if converged and not late:
+        return None
+    trend = ""
+    if len(validation) >= 2:
+        trend = f" (validation {validation[-2]:.3f} -> {validation[-1]:.3f})"
+    return (
+        f"training may not have converged: the held-out value was still improving at step "
+        f"{steps_run}{trend}; the value likely under-reports the MI; raise steps"
+    )
+
+
+def _sd(values: Sequence[float]) -> float:
+    if len(values) < 2:
+        return 0.0
+    mean = sum(values) / len(values)
+    return math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))

@@ -1,0 +1,649 @@
+r"""Neural black-box MI estimators: a critic trained on one split, reported on another.
+
+:func:`neural_estimate` trains a critic (:mod:`mibound.critics`) with one of the sample-based
+bounds of :mod:`mibound.bounds`, using the shared loop :func:`mibound.train.train`:
+
+1. the samples are shuffled (from ``seed``) into train / validation / test splits;
+2. the critic's input standardisation is fitted on the training split; every step draws a fresh
+   minibatch of the training split (epoch-wise reshuffling, no pair twice in a batch);
+3. the validation split is used only for early stopping (and to restore the best checkpoint);
+4. the reported value is computed on the **test split, which training and early stopping never
+   saw**: the bound averaged over many minibatches of size ``batch_size`` drawn as disjoint
+   partitions of the test split (several random partitions). It is never a maximum over
+   checkpoints (that is biased upward).
+
+The standard error comes from the spread of the bound across disjoint held-out minibatches:
+with :math:`m` disjoint batches per partition and batch values :math:`v_b`,
+:math:`\mathrm{se} = \mathrm{sd}(v) / \sqrt{m}`. Averaging over several partitions can only
+lower the variance, so this is conservative. ``ci = value ± 1.96 se``. It measures the test
+split's sampling noise given the trained critic, not the critic's training randomness.
+
+Methods (all with the critic convention of :mod:`mibound.bounds`, optimal critic = pointwise MI):
+
+=========  ======================================  ============================  ===============
+method     trained with                            reported on the test split    kind
+=========  ======================================  ============================  ===============
+nwj        :func:`~mibound.bounds.nwj`             NWJ                           lower bound
+dv         :func:`~mibound.bounds.dv`              DV (plug-in, biased upward     lower bound
+                                                   by about :math:`\chi^2/(2M)`)
+mine       DV with MINE's moving-average gradient  DV                            lower bound
+infonce    :func:`~mibound.bounds.infonce`         InfoNCE (ceiling log B)       lower bound
+tuba       :func:`~mibound.bounds.tuba`, learned   TUBA                          lower bound
+           log-baseline :math:`\log a(x)` (MLP)
+alpha      :func:`~mibound.bounds.interpolated`,   α-InfoNCE (ceiling            lower bound
+           learned :math:`\log a(x)`               :math:`1 + \log((B-1)/α)`)
+js         :func:`~mibound.bounds.js`              NWJ on the JS-trained critic  lower bound
+smile      :func:`~mibound.bounds.smile` (τ)       SMILE(τ)                      estimate
+=========  ======================================  ============================  ===============
+
+JS is a training objective, not a bound: the ``js`` method reports the NWJ bound of the critic
+it trained, an honest held-out lower bound, without the :math:`-1/e` offset other
+implementations need (our NWJ has no shift). DV's plug-in value is biased upward by about
+:math:`\chi^2(p \,\|\, p_x p_y)/(2M)` through the log of a sample mean; mibound estimates that
+bias on the test split (``settings["dv_bias_estimate"]``) and warns when it matters.
+
+References:
+    Poole et al. (2019), https://arxiv.org/abs/1905.06922;
+    Song & Ermon (2020), https://arxiv.org/abs/1910.06222;
+    Belghazi et al. (2018), https://arxiv.org/abs/1801.04062;
+    McAllester & Stratos (2020), https://arxiv.org/abs/1811.04251.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from mibound import bounds, diagnostics
+from mibound._inputs import as_pair
+from mibound.critics import CRITICS, Standardizer, make_critic, mlp
+from mibound.results import Estimate
+from mibound.train import TrainResult, train
+
+__all__ = ["DEFAULT_METHOD", "METHODS", "neural_estimate"]
+
+METHODS: tuple[str, ...] = ("nwj", "dv", "mine", "infonce", "tuba", "alpha", "js", "smile")
+#: The method :func:`mibound.estimate` uses by default.
+DEFAULT_METHOD = "smile"
+_Z95 = 1.959963984540054
+_MAX_BATCH = 128
+_MIN_BATCH = 8
+_REPORTED = {
+    "nwj": "nwj",
+    "dv": "dv",
+    "mine": "dv",
+    "infonce": "infonce",
+    "tuba": "tuba",
+    "alpha": "interpolated",
+    "js": "nwj",
+    "smile": "smile",
+}
+_EXP_FAMILY = ("nwj", "dv", "mine", "tuba", "js")  # partition-function bounds: e^I variance
+
+
+def neural_estimate(
+    x: Any,
+    y: Any,
+    method: str = DEFAULT_METHOD,
+    *,
+    seed: int = 0,
+    critic: str = "separable",
+    hidden: int = 256,
+    layers: int = 2,
+    embed_dim: int = 32,
+    activation: str = "relu",
+    steps: int = 2000,
+    batch_size: int | None = None,
+    lr: float = 5e-4,
+    split: Sequence[float] = (0.6, 0.2, 0.2),
+    tau: float = 5.0,
+    alpha: float = 0.01,
+    mine_rate: float = 0.01,
+    eval_every: int = 100,
+    patience: int = 5,
+    eval_batches: int = 64,
+    device: str | torch.device | None = None,
+    dtype: str | torch.dtype = "float32",
+    progress: bool = False,
+) -> Estimate:
+    r"""Trains a critic on part of the data and reports its bound on untouched held-out data.
+
+    See the module docstring for the methods, the split protocol and the standard error.
+    Reported value on the test split (B = ``batch_size``, :math:`S_{ij} = f(x_i, y_j)`):
+
+    .. math:: \hat I = \frac{1}{P m} \sum_{p=1}^{P} \sum_{b=1}^{m}
+        \mathrm{bound}\big(S^{(p, b)}\big), \qquad
+        \mathrm{se} = \frac{\mathrm{sd}_{p, b}\, \mathrm{bound}(S^{(p, b)})}{\sqrt{m}}
+
+    with :math:`m = \lfloor n_\mathrm{test} / B \rfloor` disjoint batches per random partition
+    and :math:`P` partitions (about ``eval_batches`` batches in all).
+
+    Side: a **lower bound** (up to test-set noise) for every method but ``smile``, which is an
+    **estimate**. Ceilings: InfoNCE :math:`\log B`; α-InfoNCE :math:`1 + \log((B-1)/α)`;
+    NWJ/DV/MINE/TUBA/JS need on the order of :math:`e^{I}` negatives per batch; no
+    high-confidence lower bound from N samples exceeds :math:`\ln(2kN^2)`
+    (:func:`mibound.diagnostics.mcallester_stratos_limit`).
+
+    Arguments:
+        x: Samples of X, shape ``(n,)`` or ``(n, d_x)``.
+        y: Samples of Y, shape ``(n,)`` or ``(n, d_y)``, paired with ``x``.
+        method: One of :data:`METHODS`.
+        seed: Seeds the split, the initialisation, the minibatches and the evaluation batches.
+        critic: ``"separable"``, ``"concat"`` or ``"bilinear"`` (:func:`~mibound.critics.make_critic`).
+        hidden: Hidden width of the critic's MLPs.
+        layers: Hidden layers of the critic's MLPs.
+        embed_dim: Embedding size of the separable critic.
+        activation: Hidden activation of the MLPs.
+        steps: Maximum training steps.
+        batch_size: Minibatch size B for training and evaluation. Default: 128, or a quarter of
+            the test split when that is smaller (so the test split holds at least 4 disjoint
+            batches for the standard error); smaller B lowers the InfoNCE ceiling log B and
+            raises the NWJ/DV variance.
+        lr: Adam learning rate.
+        split: Fractions (train, validation, test), positive, summing to 1.
+        tau: SMILE's clipping threshold τ.
+        alpha: α of the interpolated bound, in (0, 1].
+        mine_rate: Weight of the newest minibatch in MINE's moving average, in (0, 1].
+        eval_every: Steps between validations.
+        patience: Validations without improvement before early stopping.
+        eval_batches: About how many held-out minibatches to average on the test split.
+        device: ``"cpu"``, ``"cuda"``, ... (default: CUDA when available, else CPU).
+        dtype: ``"float32"`` or ``"float64"`` (or the torch dtype) for training; the held-out
+            bound is always computed in float64 from the critic's scores.
+        progress: Show a progress bar on stderr.
+
+    Returns:
+        An :class:`~mibound.results.Estimate` with ``history`` (the training curves of
+        :class:`~mibound.train.TrainResult`) and ``settings`` (every option, the split sizes,
+        the device, ``steps_run``, ``seconds``).
+
+    Raises:
+        ValueError: Unknown method or critic, bad option values, or too few samples for the
+            splits and batch size.
+        TypeError: Options of the wrong type.
+
+    Example:
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0)
+        >>> x = rng.standard_normal((600, 2))
+        >>> y = 0.8 * x + 0.6 * rng.standard_normal((600, 2))
+        >>> est = neural_estimate(x, y, "infonce", hidden=32, steps=100, device="cpu")
+        >>> est.kind, est.settings["n_test"]
+        ('lower bound', 120)
+    """
+    start = time.perf_counter()
+    if not isinstance(method, str) or method.lower() not in METHODS:
+        raise ValueError(f"method: expected one of {', '.join(METHODS)}, got {method!r}")
+    method = method.lower()
+    xa, ya = as_pair(x, y)
+    n = xa.shape[0]
+    seed = _int("seed", seed, minimum=0)
+    if not isinstance(critic, str) or critic not in CRITICS:
+        raise ValueError(f"critic: expected one of {', '.join(CRITICS)}, got {critic!r}")
+    hidden = _int("hidden", hidden)
+    layers = _int("layers", layers, minimum=0)
+    embed_dim = _int("embed_dim", embed_dim)
+    steps = _int("steps", steps)
+    eval_every = _int("eval_every", eval_every)
+    patience = _int("patience", patience)
+    eval_batches = _int("eval_batches", eval_batches)
+    lr = _positive_float("lr", lr)
+    tau = _positive_float("tau", tau, allow_inf=True)
+    alpha = _positive_float("alpha", alpha)
+    if alpha > 1.0:
+        raise ValueError(f"alpha: expected a number in (0, 1], got {alpha!r}")
+    mine_rate = _positive_float("mine_rate", mine_rate)
+    if mine_rate > 1.0:
+        raise ValueError(f"mine_rate: expected a number in (0, 1], got {mine_rate!r}")
+    if not isinstance(progress, bool):
+        raise TypeError(f"progress: expected True or False, got {type(progress).__name__}")
+    fractions = _split(split)
+    torch_dtype = _dtype(dtype)
+    dev = _device(device)
+
+    n_train, n_val, n_test = _split_sizes(n, fractions)
+    batch = _batch_size(batch_size, n, n_train, n_val, n_test)
+
+    # Splits from the seed; standardisation fitted on the training split only.
+    order = np.random.default_rng(seed).permutation(n)
+    parts = np.split(order, [n_train, n_train + n_val])
+    xt = torch.as_tensor(xa, dtype=torch_dtype).to(dev)
+    yt = torch.as_tensor(ya, dtype=torch_dtype).to(dev)
+    (x_tr, y_tr), (x_va, y_va), (x_te, y_te) = (
+        (xt[torch.as_tensor(p, device=dev)], yt[torch.as_tensor(p, device=dev)]) for p in parts
+    )
+
+    module = _build(
+        method, critic, xa.shape[1], ya.shape[1], hidden, layers, embed_dim, activation, seed
+    )
+    module["critic"].x_norm.fit(x_tr.cpu().to(torch_dtype))
+    module["critic"].y_norm.fit(y_tr.cpu().to(torch_dtype))
+    if "baseline" in module:
+        module["baseline"][0].fit(x_tr.cpu().to(torch_dtype))
+    module = module.to(device=dev, dtype=torch_dtype)
+
+    objective_fn = _objective(method, tau=tau, alpha=alpha, mine_rate=mine_rate)
+    validation_fn = _objective(method, tau=tau, alpha=alpha, mine_rate=None)
+
+    def scores_and_baseline(xb: Tensor, yb: Tensor) -> tuple[Tensor, Tensor | None]:
+        scores = module["critic"](xb, yb)
+        log_a = module["baseline"](xb).squeeze(-1) if "baseline" in module else None
+        return scores, log_a
+
+    state: dict[str, Any] = {"perm": None, "pos": 0}
+
+    def sample_batch(step: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
+        if state["perm"] is None or state["pos"] + batch > n_train:
+            state["perm"] = torch.randperm(n_train, generator=generator, device=dev)
+            state["pos"] = 0
+        idx = state["perm"][state["pos"] : state["pos"] + batch]
+        state["pos"] += batch
+        return x_tr[idx], y_tr[idx]
+
+    def objective(data: tuple[Tensor, Tensor]) -> Tensor:
+        return objective_fn(*scores_and_baseline(*data))
+
+    # Fixed validation batches: the same disjoint batches at every evaluation.
+    val_index = _partitions(n_val, batch, passes=1, seed=seed + 1, limit=16).to(dev)
+
+    def validate() -> float:
+        values = []
+        for chunk in _chunks(val_index, critic, batch):
+            s, log_a = scores_and_baseline(x_va[chunk], y_va[chunk])
+            values.append(validation_fn(s, log_a, reduce=False))
+        return float(torch.cat(values).mean())
+
+    result = train(
+        module,
+        objective,
+        sample_batch,
+        validate=validate,
+        steps=steps,
+        lr=lr,
+        eval_every=eval_every,
+        patience=patience,
+        seed=seed,
+        device=dev,
+        progress=progress,
+        description=f"mibound {method}",
+    )
+
+    # Held-out value on the untouched test split.
+    m = n_test // batch
+    passes = max(1, min(50, math.ceil(eval_batches / m)))
+    test_index = _partitions(n_test, batch, passes=passes, seed=seed + 2).to(dev)
+    report = _report(method, tau=tau, alpha=alpha)
+    values_list, log_z_list = [], []
+    module.eval()
+    with torch.no_grad():
+        for chunk in _chunks(test_index, critic, batch):
+            s, log_a = scores_and_baseline(x_te[chunk], y_te[chunk])
+            s = s.double()
+            log_a = None if log_a is None else log_a.double()
+            values_list.append(report(s, log_a))
+            log_z_list.append(_log_partition(s))
+    values = torch.cat(values_list).cpu().numpy()
+    log_z = torch.cat(log_z_list).cpu().numpy()
+    value = float(values.mean())
+    stderr = float(values.std(ddof=1) / math.sqrt(m)) if values.size > 1 else math.nan
+
+    ceiling = _ceiling(method, batch, alpha)
+    bias = _dv_bias(log_z, batch) if method in ("dv", "mine") else None
+    notes = _diagnose(
+        method, value, stderr, values, log_z, batch, n, ceiling, result, eval_every, bias
+    )
+    settings: dict[str, Any] = {
+        "method": method,
+        "reported_bound": _REPORTED[method],
+        "seed": seed,
+        "critic": critic,
+        "hidden": hidden,
+        "layers": layers,
+        "embed_dim": embed_dim if critic == "separable" else None,
+        "activation": activation,
+        "steps": steps,
+        "steps_run": result.steps_run,
+        "best_step": result.best_step,
+        "stopped_early": result.stopped_early,
+        "converged": result.converged,
+        "batch_size": batch,
+        "lr": lr,
+        "split": list(fractions),
+        "n_train": n_train,
+        "n_val": n_val,
+        "n_test": n_test,
+        "eval_every": eval_every,
+        "patience": patience,
+        "test_batches": int(values.size),
+        "test_batches_disjoint": m,
+        "test_passes": passes,
+        "stderr_method": (
+            "sd of the bound over held-out test minibatches / sqrt(number of disjoint "
+            "minibatches in one partition of the test split)"
+        ),
+        "ceiling": ceiling,
+        "device": str(dev),
+        "dtype": str(torch_dtype).replace("torch.", ""),
+        "train_seconds": result.seconds,
+        "seconds": time.perf_counter() - start,
+    }
+    if method == "smile":
+        settings["tau"] = tau
+    if method == "alpha":
+        settings["alpha"] = alpha
+    if method == "mine":
+        settings["mine_rate"] = mine_rate
+    if bias is not None:
+        settings["dv_bias_estimate"] = bias
+    if method == "js":
+        settings["note"] = (
+            "trained with the Jensen-Shannon objective; the value is the NWJ lower bound of "
+            "that critic on the held-out test split (no -1/e offset: mibound's NWJ is unshifted)"
+        )
+    return Estimate(
+        value=value,
+        stderr=stderr,
+        ci=(value - _Z95 * stderr, value + _Z95 * stderr),
+        kind="estimate" if method == "smile" else "lower bound",
+        method=method,
+        n=n,
+        diagnostics=notes,
+        history=result.history,
+        settings=settings,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Objectives
+# --------------------------------------------------------------------------------------------
+
+_Objective = Callable[..., Tensor]
+
+
+def _objective(method: str, *, tau: float, alpha: float, mine_rate: float | None) -> _Objective:
+    """The training objective (mine_rate given) or its plain value per batch (mine_rate None)."""
+    training = mine_rate is not None
+    mine = bounds.MineAverage(mine_rate) if (method == "mine" and mine_rate) else None
+
+    def fn(scores: Tensor, log_a: Tensor | None, reduce: bool = True) -> Tensor:
+        if mine is not None:
+            return mine(scores, validate=False)
+        if method == "nwj":
+            out = bounds.nwj(scores, validate=False)
+        elif method in ("dv", "mine"):
+            out = bounds.dv(scores, validate=False)
+        elif method == "infonce":
+            out = bounds.infonce(scores, validate=False)
+        elif method == "tuba":
+            out = bounds.tuba(scores, log_a, validate=False)  # type: ignore[arg-type]
+        elif method == "alpha":
+            out = bounds.interpolated(scores, alpha, log_a, validate=False)  # type: ignore[arg-type]
+        elif method == "js":
+            out = bounds.js(scores, validate=False)
+        elif training:
+            # Song & Ermon (2020): the SMILE value with the JS objective's gradient (SMILE's own
+            # gradient lets the unclipped joint term grow without limit).
+            value = bounds.smile(scores, tau, validate=False)
+            surrogate = bounds.js(scores, validate=False)
+            out = value.detach() + (surrogate - surrogate.detach())
+        else:
+            out = bounds.smile(scores, tau, validate=False)
+        return out.mean() if reduce else out.reshape(-1)
+
+    return fn
+
+
+def _report(method: str, *, tau: float, alpha: float) -> Callable[[Tensor, Tensor | None], Tensor]:
+    """The reported bound per test batch, shape (batches,)."""
+
+    def fn(scores: Tensor, log_a: Tensor | None) -> Tensor:
+        if method in ("nwj", "js"):
+            return bounds.nwj(scores, validate=False)
+        if method in ("dv", "mine"):
+            return bounds.dv(scores, validate=False)
+        if method == "infonce":
+            return bounds.infonce(scores, validate=False)
+        if method == "tuba":
+            return bounds.tuba(scores, log_a, validate=False)  # type: ignore[arg-type]
+        if method == "alpha":
+            return bounds.interpolated(scores, alpha, log_a, validate=False)  # type: ignore[arg-type]
+        return bounds.smile(scores, tau, validate=False)
+
+    return fn
+
+
+def _log_partition(scores: Tensor) -> Tensor:
+    """log mean_{i != j} exp(S_ij) per batch."""
+    b = scores.shape[-1]
+    eye = torch.eye(b, dtype=torch.bool, device=scores.device)
+    return torch.logsumexp(scores.masked_fill(eye, -math.inf), dim=(-2, -1)) - math.log(b * (b - 1))
+
+
+def _ceiling(method: str, batch: int, alpha: float) -> float | None:
+    if method == "infonce":
+        return math.log(batch)
+    if method == "alpha":
+        return 1.0 + math.log((batch - 1) / alpha)
+    return None
+
+
+def _dv_bias(log_z: np.ndarray, batch: int) -> float:
+    r"""Upward bias of the DV plug-in, :math:`\mathrm{Var}(\hat Z)/(2 Z^2)`, from test batches.
+
+    :math:`\hat Z` is a batch's partition estimate; its spread across held-out batches gives the
+    relative variance directly, so the estimate needs no model of how the B(B-1) negatives
+    are correlated.
+    """
+    z = np.exp(log_z - log_z.max())
+    if z.size < 2 or not np.isfinite(z).all() or z.mean() == 0:
+        return math.nan
+    return float(z.var(ddof=1) / (2.0 * z.mean() ** 2))
+
+
+def _diagnose(
+    method: str,
+    value: float,
+    stderr: float,
+    values: np.ndarray,
+    log_z: np.ndarray,
+    batch: int,
+    n: int,
+    ceiling: float | None,
+    result: TrainResult,
+    eval_every: int,
+    bias: float | None,
+) -> list[str]:
+    notes: list[str | None] = []
+    if not math.isfinite(value):
+        notes.append(
+            "not finite: the held-out value overflowed (critic scores too large for exp); "
+            "use smile or infonce, or a smaller learning rate"
+        )
+    if method == "infonce" and ceiling is not None:
+        notes.append(diagnostics.saturation(value, ceiling, name="InfoNCE"))
+    if method == "alpha" and ceiling is not None:
+        notes.append(diagnostics.saturation(value, ceiling, name="alpha-InfoNCE"))
+    if method in _EXP_FAMILY:
+        name = {"js": "NWJ", "mine": "DV"}.get(method, method.upper())
+        notes.append(
+            diagnostics.exp_variance(values.tolist(), log_z.tolist(), value, batch, name=name)
+        )
+    if bias is not None and math.isfinite(bias) and bias > max(0.05, stderr):
+        notes.append(
+            f"upward bias: the DV plug-in log of a minibatch mean is biased upward by about "
+            f"chi^2/(2M), estimated here at {bias:.3f} nats; prefer nwj or a larger batch"
+        )
+    notes.append(diagnostics.sample_limit(value, n))
+    validation = result.history.get("validation", [])
+    notes.append(
+        diagnostics.not_converged(
+            result.converged,
+            result.stopped_early,
+            result.best_step,
+            result.steps_run,
+            eval_every,
+            validation,
+        )
+    )
+    return [note for note in notes if note]
+
+
+# --------------------------------------------------------------------------------------------
+# Building blocks
+# --------------------------------------------------------------------------------------------
+
+
+def _build(
+    method: str,
+    critic: str,
+    x_dim: int,
+    y_dim: int,
+    hidden: int,
+    layers: int,
+    embed_dim: int,
+    activation: str,
+    seed: int,
+) -> nn.ModuleDict:
+    """The critic (and TUBA/α baseline), initialised from ``seed`` without touching global RNG."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        modules: dict[str, nn.Module] = {
+            "critic": make_critic(
+                critic,
+                x_dim,
+                y_dim,
+                hidden=hidden,
+                layers=layers,
+                embed_dim=embed_dim,
+                activation=activation,
+            )
+        }
+        if method in ("tuba", "alpha"):
+            # log a(x): a small MLP on standardised x.
+            modules["baseline"] = nn.Sequential(
+                Standardizer(x_dim), mlp(x_dim, 1, min(hidden, 64), 1, activation)
+            )
+    return nn.ModuleDict(modules)
+
+
+def _partitions(n: int, batch: int, *, passes: int, seed: int, limit: int | None = None) -> Tensor:
+    """Indices of shape (passes * m, batch): each pass a random partition into m disjoint batches."""
+    m = n // batch
+    if limit is not None:
+        m = min(m, limit)
+    generator = torch.Generator().manual_seed(seed)
+    rows = [
+        torch.randperm(n, generator=generator)[: m * batch].view(m, batch) for _ in range(passes)
+    ]
+    return torch.cat(rows)
+
+
+def _chunks(index: Tensor, critic: str, batch: int) -> list[Tensor]:
+    """Groups of batches small enough to evaluate at once (the concat critic is O(B^2))."""
+    per = max(1, (2**22 if critic == "concat" else 2**24) // (batch * batch * 64))
+    return list(index.split(per))
+
+
+def _int(name: str, value: object, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name}: expected an integer, got {type(value).__name__} {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name}: expected an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _positive_float(name: str, value: object, *, allow_inf: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+        raise TypeError(f"{name}: expected a number, got {type(value).__name__} {value!r}")
+    value = float(value)
+    if math.isnan(value) or value <= 0 or (math.isinf(value) and not allow_inf):
+        raise ValueError(f"{name}: expected a positive finite number, got {value!r}")
+    return value
+
+
+def _split(split: object) -> tuple[float, float, float]:
+    if isinstance(split, (str, bytes)) or not isinstance(split, Sequence):
+        raise TypeError(f"split: expected three fractions (train, validation, test), got {split!r}")
+    if len(split) != 3:
+        raise ValueError(
+            f"split: expected three fractions (train, validation, test), got {len(split)}"
+        )
+    out = []
+    for value in split:
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)):
+            raise TypeError(f"split: expected numbers, got {split!r}")
+        if not (0.0 < float(value) < 1.0):
+            raise ValueError(f"split: expected fractions in (0, 1), got {list(split)}")
+        out.append(float(value))
+    if abs(sum(out) - 1.0) > 1e-6:
+        raise ValueError(
+            f"split: expected fractions summing to 1, got {list(split)} (sum {sum(out)})"
+        )
+    return out[0], out[1], out[2]
+
+
+def _split_sizes(n: int, fractions: tuple[float, float, float]) -> tuple[int, int, int]:
+    n_val = int(math.floor(fractions[1] * n))
+    n_test = int(math.floor(fractions[2] * n))
+    return n - n_val - n_test, n_val, n_test
+
+
+def _batch_size(batch_size: object, n: int, n_train: int, n_val: int, n_test: int) -> int:
+    if batch_size is None:
+        batch = min(_MAX_BATCH, n_test // 4, n_val, n_train // 2)
+        if batch < _MIN_BATCH:
+            need = math.ceil(4 * _MIN_BATCH / 0.2)
+            raise ValueError(
+                f"x, y: expected enough samples for neural training with the default split "
+                f"(at least {_MIN_BATCH} per batch and 4 test batches, about {need} samples), "
+                f"got {n}; use method='ksg' or 'gaussian', or pass a smaller batch_size"
+            )
+        return batch
+    batch = _int("batch_size", batch_size, minimum=4)
+    for name, size, factor in (
+        ("test", n_test, 2),
+        ("validation", n_val, 1),
+        ("train", n_train, 2),
+    ):
+        if size < factor * batch:
+            raise ValueError(
+                f"batch_size: {batch} is too large for the {name} split of {size} samples "
+                f"(need at least {factor} batch{'es' if factor > 1 else ''}; n = {n}); "
+                "lower batch_size or change split"
+            )
+    return batch
+
+
+def _dtype(dtype: object) -> torch.dtype:
+    table = {"float32": torch.float32, "float64": torch.float64}
+    if isinstance(dtype, torch.dtype):
+        if dtype not in table.values():
+            raise ValueError(f"dtype: expected float32 or float64, got {dtype}")
+        return dtype
+    if not isinstance(dtype, str):
+        raise TypeError(f"dtype: expected 'float32' or 'float64', got {type(dtype).__name__}")
+    if dtype not in table:
+        raise ValueError(f"dtype: expected 'float32' or 'float64', got {dtype!r}")
+    return table[dtype]
+
+
+def _device(device: object) -> torch.device:
+    if device is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if not isinstance(device, (str, torch.device)):
+        raise TypeError(f"device: expected a string such as 'cpu' or 'cuda', got {device!r}")
+    try:
+        dev = torch.device(device)
+    except RuntimeError:
+        raise ValueError(
+            f"device: expected a torch device such as 'cpu' or 'cuda', got {device!r}"
+        ) from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device: {device!r} requested but CUDA is not available")
+    return dev
