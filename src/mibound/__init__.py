@@ -5,10 +5,24 @@ high-confidence lower bound is capped near log N; with a known prior good lower 
 with a known prior and likelihood the truth can be sandwiched.
 """
 
-from mibound import bounds, models, tasks
+from mibound import bounds, encoders, models, tasks
 from mibound._version import __version__
 from mibound.cca import gaussian
 from mibound.estimation import estimate
 from mibound.knn import ksg
+from mibound.known_density import known_conditional, known_marginal, lautum, sandwich
 
-__all__ = ["__version__", "bounds", "estimate", "gaussian", "ksg", "models", "tasks"]
+__all__ = [
+    "__version__",
+    "bounds",
+    "encoders",
+    "estimate",
+    "gaussian",
+    "known_conditional",
+    "known_marginal",
+    "ksg",
+    "lautum",
+    "models",
+    "sandwich",
+    "tasks",
+]
