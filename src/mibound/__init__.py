@@ -7,6 +7,7 @@ with a known prior and likelihood the truth can be sandwiched.
 
 from mibound import bounds, encoders, models, tasks
 from mibound._version import __version__
+from mibound.ais import ais_sandwich
 from mibound.cca import gaussian
 from mibound.estimation import estimate
 from mibound.knn import ksg
@@ -14,6 +15,7 @@ from mibound.known_density import known_conditional, known_marginal, lautum, san
 
 __all__ = [
     "__version__",
+    "ais_sandwich",
     "bounds",
     "encoders",
     "estimate",
