@@ -67,6 +67,7 @@ def _settings(quick: bool) -> dict[str, Any]:
             "table_tasks": ("gaussian-dense-5x5-rho-0.5", _SANDWICH_TASK),
             "table_n": 500,
             "neural_steps": 60,
+            "neural_batch": 32,
             "neural_methods": ("infonce", "smile"),
         }
     return {
@@ -85,6 +86,7 @@ def _settings(quick: bool) -> dict[str, Any]:
         ),
         "table_n": 2000,
         "neural_steps": 400,
+        "neural_batch": 128,
         "neural_methods": ("nwj", "dv", "mine", "infonce", "tuba", "alpha", "js", "smile"),
     }
 
@@ -131,7 +133,7 @@ def _cells(s: dict[str, Any], notes: list[str]) -> list[dict[str, Any]]:
     estimators: list[dict[str, Any]] = [{"method": "ksg"}, {"method": "gaussian"}]
     if _available("mibound.neural"):
         estimators += [
-            {"method": m, "steps": s["neural_steps"], "batch_size": 128}
+            {"method": m, "steps": s["neural_steps"], "batch_size": s["neural_batch"], "name": m}
             for m in s["neural_methods"]
         ]
     else:
@@ -201,7 +203,10 @@ def _plot_sandwich(rows: list[dict[str, Any]], path: Path) -> Path | None:
 
 
 def _sandwich_table(rows: list[dict[str, Any]]) -> str:
-    lines = ["| method | setting | lower | upper | width | truth |", "|---|---|---|---|---|---|"]
+    lines = [
+        "| method | setting | lower ± se | upper ± se | width | truth |",
+        "|---|---|---|---|---|---|",
+    ]
     for r in rows:
         o = r["options"]
         if r.get("status") != "ok":
@@ -214,10 +219,15 @@ def _sandwich_table(rows: list[dict[str, Any]]) -> str:
         else:
             setting = f"T = {o['steps']}, chains = {o.get('chains', 1)}"
         width = r["upper"] - r["lower"] if r.get("upper") is not None else None
+        upper = "n/a"
+        if r.get("upper") is not None:
+            upper = f"{r['upper']:.3f} ± {r.get('upper_stderr') or 0:.3f}"
+        if width is not None and abs(width) < 5e-4:
+            width = 0.0  # equal sides (exact posterior): no "-0.000"
         lines.append(
-            f"| {r['method']} | {setting} | {r['lower']:.3f} | "
-            f"{'n/a' if r.get('upper') is None else format(r['upper'], '.3f')} | "
-            f"{'n/a' if width is None else format(width, '.3f')} | {r['truth']:.3f} |"
+            f"| {r['method']} | {setting} | {r['lower']:.3f} ± {r.get('lower_stderr') or 0:.3f} | "
+            f"{upper} | {'n/a' if width is None else format(width, '.3f')} | "
+            f"{r['truth']:.3f} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -307,6 +317,10 @@ def demo(
         figures.append(png)
         parts.append(f"![staircase]({png.name})\n")
     parts += [_staircase_summary(stair), staircase_table(stair)]
+    parts.append(
+        "`js` is NWJ evaluated on a critic trained with the Jensen–Shannon objective; `smile` "
+        "is SMILE(τ = 5) on the same kind of critic (Song & Ermon 2020).\n"
+    )
     parts.append("## 2. Known joint: the sandwich closes\n")
     if sweep:
         truth = sweep[0].get("truth")
@@ -325,6 +339,12 @@ def demo(
     else:
         parts.append("_Skipped: mibound.sandwich is not available in this installation._\n")
     parts.append("## 3. Every estimator on tasks with known MI\n")
+    if any(r["runner"] == "estimate" and r["method"] not in ("ksg", "gaussian") for r in table):
+        parts.append(
+            f"Neural estimators: separable critic, {settings['neural_steps']} training steps, "
+            f"batch B = {settings['neural_batch']} (InfoNCE ceiling log B = "
+            f"{math.log(settings['neural_batch']):.2f}), values on a held-out split.\n"
+        )
     parts.append(estimate_table(table))
     png = plot_estimates(table, out / "estimates.png")
     if png is not None:

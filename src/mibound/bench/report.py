@@ -40,6 +40,8 @@ def _ordered(values: Iterable[Any]) -> list[Any]:
 def _num(value: float | None, digits: int = 3) -> str:
     if value is None or not math.isfinite(value):
         return "n/a"
+    if abs(value) >= 1e4:
+        return f"{value:.3g}"
     return f"{value:.{digits}f}"
 
 
@@ -190,6 +192,7 @@ def plot_estimates(rows: Iterable[Row], path: str | Path) -> Path | None:
     nrows = math.ceil(len(estimators) / cols)
     fig = _figure(3.3 * cols, 3.0 * nrows)
     top = max(r["truth"] for r in rows)
+    floor = -0.5 * top - 1.0  # values below are drawn at this edge with their number
     for i, est in enumerate(estimators):
         ax = fig.add_subplot(nrows, cols, i + 1)
         mine = [r for r in rows if r["estimator"] == est]
@@ -212,8 +215,19 @@ def plot_estimates(rows: Iterable[Row], path: str | Path) -> Path | None:
             if not values:
                 continue
             sd = statistics.stdev(values) if len(values) > 1 else 0.0
-            ax.errorbar([truth], [statistics.fmean(values)], yerr=[sd], fmt="o", color="C0", ms=4)
-            hi = max(hi, statistics.fmean(values))
+            mean = statistics.fmean(values)
+            if mean < floor:  # far below the truth (e.g. an NWJ blow-up): marked at the edge
+                ax.plot([truth], [floor], "v", color="C0", ms=6)
+                ax.annotate(
+                    f"{mean:.3g}",
+                    (truth, floor),
+                    fontsize=6,
+                    xytext=(3, 3),
+                    textcoords="offset points",
+                )
+                continue
+            ax.errorbar([truth], [mean], yerr=[sd], fmt="o", color="C0", ms=4)
+            hi = max(hi, mean)
         ax.plot([0, top * 1.05], [0, top * 1.05], "--", color="0.5", lw=1, label="truth")
         method = mine[0].get("method")
         if method == "infonce":
@@ -224,7 +238,7 @@ def plot_estimates(rows: Iterable[Row], path: str | Path) -> Path | None:
         ax.set_title(est, fontsize=8)
         ax.set_xlabel("true MI (nats)", fontsize=8)
         ax.set_ylabel("estimate (nats)", fontsize=8)
-        ax.set_ylim(min(-0.2, ax.get_ylim()[0]), max(hi, top) * 1.1 + 0.1)
+        ax.set_ylim(max(floor, min(-0.2, ax.get_ylim()[0])), min(max(hi, top), 3 * top) * 1.1 + 0.1)
         ax.tick_params(labelsize=7)
     fig.tight_layout()
     path = Path(path)
@@ -270,7 +284,8 @@ def plot_staircase(rows: Iterable[Row], path: str | Path) -> Path | None:
                     ax.axhline(log_b, color="C1", ls="--", lw=1)
                     ax.text(steps[0], log_b + 0.2, f"log B = {log_b:.2f}", fontsize=7, color="C1")
             ax.set_ylim(-1, top + 3)
-            ax.set_title(f"{method} ({critic})", fontsize=9)
+            shown = "js (NWJ on a JS-trained critic)" if method == "js" else method
+            ax.set_title(f"{shown}, {critic} critic", fontsize=8)
             ax.tick_params(labelsize=7)
             if mi == 0:
                 ax.set_ylabel("MI (nats)", fontsize=8)
