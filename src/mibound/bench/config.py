@@ -346,27 +346,36 @@ def staircase_estimator(
 def _quick() -> Suite:
     tasks_ = [
         "gaussian-dense-5x5-rho-0.5",
-        "gaussian-20x20-mi-2",
+        "gaussian-20x20-mi-6",
         "half-cube(gaussian-dense-5x5-rho-0.5)",
-        "asinh(student-t-df-3-5x5-rho-0.5)",
         "student-t-df-3-5x5-rho-0.5",
-        "linear-gaussian-k-2-d-10-mi-1",
+        "asinh(student-t-df-3-5x5-rho-0.5)",
+        "uniform-noise-1x1-eps-0.3",
+        "linear-gaussian-k-4-d-20-mi-4",
     ]
     fast = [{"method": "ksg"}, {"method": "gaussian"}]
     neural = [
-        {"method": "infonce", "steps": 300, "batch_size": 128},
-        {"method": "smile", "steps": 300, "batch_size": 128},
+        {"method": m, "steps": 500, "batch_size": 128, "name": m}
+        for m in ("infonce", "nwj", "smile")
     ]
     cells = grid(tasks_, fast, [2000], [0, 1], suite_name="quick")
-    cells += grid(tasks_[:3], neural, [2000], [0], suite_name="quick")
+    cells += grid(tasks_, neural, [2000], [0], suite_name="quick")
     cells += grid(
-        ["linear-gaussian-k-2-d-10-mi-1"],
-        [{"runner": "sandwich", "method": "snis", "k": 16}],
+        ["linear-gaussian-k-4-d-20-mi-4"],
+        [
+            {"runner": "sandwich", "method": "snis", "k": k, "name": f"snis[k={k}]"}
+            for k in (16, 256)
+        ],
         [2000],
         [0],
         suite_name="quick",
     )
-    return Suite("quick", cells, "A few tasks with KSG, Gaussian, short InfoNCE/SMILE, SNIS.")
+    return Suite(
+        "quick",
+        cells,
+        "Seven tasks (Gaussian, high-MI Gaussian, transformed, Student-t, uniform noise, "
+        "linear-Gaussian) with KSG, Gaussian, short InfoNCE/NWJ/SMILE runs and the SNIS sandwich.",
+    )
 
 
 def _staircase() -> Suite:
