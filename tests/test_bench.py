@@ -364,6 +364,7 @@ def synthetic_rows() -> list[dict]:
             "value": value if status == "ok" else None,
             "status": status,
             "error": None if status == "ok" else "RuntimeError: boom",
+            "seconds": 0.5,
         }
         row.update(extra)
         return row
@@ -415,6 +416,7 @@ def test_report_table_and_plots_from_a_synthetic_file(tmp_path):
     assert "[1.500, 7.250]" in text
     assert "| infonce | separable | 0 | 1.50 ± 0.20 | 3.00 ± 0.10 |" in text
     assert "RuntimeError: boom" in text
+    assert "| ksg | 3 | 0.50 | 1.5 |" in text
     for name in ("estimates.png", "staircase.png"):
         assert (tmp_path / "rep" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "](estimates.png)" in text and "](staircase.png)" in text
@@ -474,3 +476,10 @@ def test_bench_cli_end_to_end_with_a_tiny_config(tmp_path, capsys):
     assert "--resume" in err and err.count("\n") == 1
     assert main(["bench", "--config", str(config), "--out", str(out), "--resume", "-q"]) == 0
     assert "0 cells run (0 failed), 4 already done" in capsys.readouterr().err
+    assert main(["bench", "--config", str(config), "--out", str(out), "--resume", "--dry-run"]) == 0
+    assert "suite 'tiny': 4 cells, 0 to run" in capsys.readouterr().out
+    assert (
+        main(["bench", "--config", str(config), "--out", str(tmp_path / "new"), "--dry-run"]) == 0
+    )
+    assert "4 cells, 4 to run" in capsys.readouterr().out
+    assert not (tmp_path / "new").exists()

@@ -28,6 +28,7 @@ __all__ = ["command"]
 @click.option("--resume", is_flag=True, help="Skip the cells already in DIR/results.jsonl.")
 @click.option("--retry-failed", is_flag=True, help="With --resume, run failed cells again.")
 @click.option("--no-report", is_flag=True, help="Do not write report.md and the plots.")
+@click.option("--dry-run", is_flag=True, help="Print how many cells would run, then stop.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def command(
     suite_name: str | None,
@@ -39,6 +40,7 @@ def command(
     resume: bool,
     retry_failed: bool,
     no_report: bool,
+    dry_run: bool,
     quiet: bool,
 ) -> None:
     """Run a suite of benchmark cells (task × estimator × n × seed) with known MI.
@@ -61,6 +63,9 @@ def command(
         raise UserError("--retry-failed: only with --resume")
     chosen = suite(suite_name) if suite_name is not None else load_config(config)
     out_dir = out or f"bench-{chosen.name}"
+    if dry_run:
+        _dry_run(chosen, out_dir, resume)
+        return
     try:
         summary = run(
             chosen.cells,
@@ -86,3 +91,20 @@ def command(
     if not no_report:
         report = write_report(summary.path, out_dir, title=f"mibound bench: {chosen.name}")
         click.echo(f"report: {report}")
+
+
+def _dry_run(chosen: object, out_dir: str, resume: bool) -> None:
+    from collections import Counter
+    from pathlib import Path
+
+    from mibound.bench import RESULTS_FILE, latest_rows, read_results
+
+    cells = chosen.cells  # type: ignore[attr-defined]
+    path = Path(out_dir) / RESULTS_FILE
+    done: set[str] = set()
+    if resume and path.is_file():
+        done = {r["cell_id"] for r in latest_rows(read_results(path))}
+    todo = [c for c in cells if c["id"] not in done]
+    click.echo(f"suite {chosen.name!r}: {len(cells)} cells, {len(todo)} to run -> {path}")  # type: ignore[attr-defined]
+    for label, count in Counter(c["label"] for c in todo).items():
+        click.echo(f"  {count:5d}  {label}")

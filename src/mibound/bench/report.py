@@ -24,6 +24,7 @@ __all__ = [
     "plot_estimates",
     "plot_staircase",
     "staircase_table",
+    "timing_table",
     "write_report",
 ]
 
@@ -153,6 +154,20 @@ def staircase_table(rows: Iterable[Row]) -> str:
         + "\n\nPer level: mean ± standard deviation of the per-step values over the level's "
         "second half (nats).\n"
     )
+
+
+def timing_table(rows: Iterable[Row]) -> str:
+    """A markdown table of the wall time per cell (median and total seconds) per estimator."""
+    times: dict[str, list[float]] = {}
+    for r in rows:
+        if isinstance(r.get("seconds"), (int, float)):
+            times.setdefault(r["estimator"], []).append(float(r["seconds"]))
+    if not times:
+        return ""
+    lines = ["| estimator | cells | median s | total s |", "|---|---|---|---|"]
+    for est, ts in times.items():
+        lines.append(f"| {est} | {len(ts)} | {statistics.median(ts):.2f} | {sum(ts):.1f} |")
+    return "\n".join(lines) + "\n"
 
 
 def failure_list(rows: Iterable[Row]) -> str:
@@ -339,6 +354,9 @@ def write_report(
         png = plot_staircase(rows, out / "staircase.png")
         if png is not None:
             parts.append(f"![staircase]({png.name})\n")
+    timing = timing_table(rows)
+    if timing:
+        parts += ["## Time per cell\n", timing]
     failures = failure_list(rows)
     if failures:
         parts += ["## Failures\n", failures]
