@@ -239,8 +239,10 @@ def _staircase_summary(rows: list[dict[str, Any]]) -> str:
             continue
         last = r["levels"][-1]
         log_b = r["settings"]["log_batch"]
-        text = f"- **{r['method']}**: {last['mean']:.2f} ± {last['std']:.2f} nats at the last level"
-        text += f" (truth {last['truth']:g})"
+        text = f"- **{r['method']}** at the last level (truth {last['truth']:g}): mean "
+        text += f"{last['mean']:.2f} ± sd {last['std']:.2f}"
+        if "median" in last:
+            text += f", median {last['median']:.2f}"
         if r["method"] == "infonce":
             text += f"; never above log B = {log_b:.2f}"
         out.append(text)

@@ -99,8 +99,10 @@ def train_staircase(
         seed: Seed of the data, the initialisation and everything else.
 
     Returns:
-        ``{"history": {"step", "truth", "mean", "std"}, "levels": [{"truth", "mean", "std"}],
-        "value", "truth", "steps"}``; a level's mean and std are over its second half.
+        ``{"history": {"step", "truth", "mean", "std"},
+        "levels": [{"truth", "mean", "std", "median"}], "value", "stderr", "truth", "steps",
+        "log_batch"}``; a level's mean, std and median are over its second half; ``value`` is
+        the last level's mean.
 
     References:
         Poole et al. (2019), https://arxiv.org/abs/1905.06922;
@@ -208,7 +210,14 @@ def train_staircase(
     per_level = []
     for j, level in enumerate(levels):
         seg = v[j * steps_per_level : (j + 1) * steps_per_level][steps_per_level // 2 :]
-        per_level.append({"truth": level, "mean": float(seg.mean()), "std": float(seg.std())})
+        per_level.append(
+            {
+                "truth": level,
+                "mean": float(seg.mean()),
+                "std": float(seg.std()),
+                "median": float(np.median(seg)),
+            }
+        )
     return {
         "history": history,
         "levels": per_level,
