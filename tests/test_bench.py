@@ -204,6 +204,33 @@ def test_failed_cell_is_a_row_with_the_error():
     assert row["value"] is None if "value" in row else True
 
 
+def test_sandwich_cells_bracket_the_truth():
+    pytest.importorskip("mibound.known_density", reason="needs mibound.sandwich")
+    task = "linear-gaussian-k-2-d-10-mi-1"
+    estimators = [
+        {"runner": "sandwich", "method": "snis", "k": 8},
+        {"runner": "sandwich", "method": "snis", "k": 4, "encoder": "posterior"},
+        {"runner": "sandwich", "method": "snis", "k": 4, "encoder": "prior"},
+    ]
+    prior, exact, bad = (bench.run_cell(c) for c in bench.grid([task], estimators, [256], [0]))
+    assert (
+        prior["status"] == "ok"
+        and prior["kind"] == "bounds"
+        and prior["truth"] == pytest.approx(1.0)
+    )
+    # Monte Carlo bounds: each side within 4 standard errors of its side of the truth.
+    assert (
+        prior["lower"] - 4 * prior["lower_stderr"]
+        <= 1.0
+        <= prior["upper"] + 4 * prior["upper_stderr"]
+    )
+    assert prior["lower"] < prior["upper"]
+    assert exact["lower"] == pytest.approx(exact["upper"], abs=1e-9)
+    assert abs(exact["lower"] - 1.0) <= 4 * exact["lower_stderr"]
+    assert bad["status"] == "failed"
+    assert "options.encoder: expected 'posterior' or nothing, got 'prior'" in bad["error"]
+
+
 def test_run_appends_refuses_to_overwrite_and_resumes(tmp_path):
     cells = bench.grid(
         ["gaussian-1x1-rho-0.75", "bsc-eps-0.1"], [{"method": "gaussian"}], [200], [0, 1]
