@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
+
+if TYPE_CHECKING:
+    from mibound.bench import Suite
 
 __all__ = ["command"]
 
@@ -13,7 +18,7 @@ __all__ = ["command"]
     "--config",
     "config",
     metavar="FILE",
-    help="A TOML or JSON file defining the cells (see mibound.bench.config).",
+    help="A TOML or JSON file defining the cells (format: docs/bench.md).",
 )
 @click.option(
     "--executor",
@@ -93,18 +98,18 @@ def command(
         click.echo(f"report: {report}")
 
 
-def _dry_run(chosen: object, out_dir: str, resume: bool) -> None:
+def _dry_run(chosen: Suite, out_dir: str, resume: bool) -> None:
     from collections import Counter
     from pathlib import Path
 
     from mibound.bench import RESULTS_FILE, latest_rows, read_results
 
-    cells = chosen.cells  # type: ignore[attr-defined]
+    cells = chosen.cells
     path = Path(out_dir) / RESULTS_FILE
     done: set[str] = set()
     if resume and path.is_file():
         done = {r["cell_id"] for r in latest_rows(read_results(path))}
     todo = [c for c in cells if c["id"] not in done]
-    click.echo(f"suite {chosen.name!r}: {len(cells)} cells, {len(todo)} to run -> {path}")  # type: ignore[attr-defined]
+    click.echo(f"suite {chosen.name!r}: {len(cells)} cells, {len(todo)} to run -> {path}")
     for label, count in Counter(c["label"] for c in todo).items():
         click.echo(f"  {count:5d}  {label}")
