@@ -337,8 +337,10 @@ def run(
         ValueError: Bad executor or workers.
         ImportError: Ray requested but not installed.
     """
-    from mibound.bench.executors import make_executor
+    from mibound.bench.executors import EXECUTORS, make_executor
 
+    if executor not in EXECUTORS:
+        raise ValueError(f"--executor: expected one of {', '.join(EXECUTORS)}, got {executor!r}")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     path = out / RESULTS_FILE
@@ -354,6 +356,13 @@ def run(
     todo = [c for c in cells if c["id"] not in done_ids]
     summary = RunSummary(path=path, total=len(cells), skipped=len(cells) - len(todo))
     start = time.perf_counter()
+    if not todo:
+        if executor == "local":
+            make_executor("local", workers, address)  # checks the arguments; starts nothing
+        path.touch()
+        return summary
+    if executor == "local" and address is None:  # no idle processes to spawn
+        workers = min(workers if workers is not None else (os.cpu_count() or 1), len(todo))
     ex = make_executor(executor, workers, address)
     bar = _Progress(description, len(cells), summary.skipped, ex, enabled=progress)
     try:
