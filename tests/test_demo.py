@@ -1,0 +1,60 @@
+"""End-to-end test of ``mibound demo --quick`` (subprocess) and its argument errors."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from mibound.cli import main
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+
+def test_demo_quick_writes_report_and_figures(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    env.pop("MIBOUND_DEBUG", None)
+    out = tmp_path / "demo"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mibound",
+            "demo",
+            "--quick",
+            "--out",
+            str(out),
+            "--workers",
+            "1",
+            "-q",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"report: {out / 'report.md'}" in result.stdout
+    assert "total time:" in result.stdout
+    report = (out / "report.md").read_text()
+    for heading in ("## 1. Samples only: the staircase", "## 2. Known joint", "## 3. Every"):
+        assert heading in report
+    assert (out / "staircase.png").read_bytes()[:4] == b"\x89PNG"
+    assert "](staircase.png)" in report
+    rows = [json.loads(line) for line in (out / "demo-results.jsonl").read_text().splitlines()]
+    stair = {r["method"]: r for r in rows if r["runner"] == "staircase"}
+    assert {"infonce", "smile"} <= set(stair)
+    assert all(r["status"] == "ok" for r in stair.values())
+    # InfoNCE on a minibatch of 64 never exceeds log 64, whatever the training did.
+    assert max(stair["infonce"]["history"]["mean"]) <= math.log(64)
+    assert {"ksg", "gaussian"} <= {r["method"] for r in rows if r["runner"] == "estimate"}
+    assert not (out / ".demo-run").exists()
+
+
+def test_demo_bad_workers_is_one_line(capsys, tmp_path):
+    assert main(["demo", "--out", str(tmp_path), "--workers", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err == "mibound: error: --workers: expected a positive integer, got 0\n"
