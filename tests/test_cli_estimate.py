@@ -118,6 +118,13 @@ def test_user_errors_are_one_line(
         capsys, str(path), "-m", "gaussian", "--k", "3"
     )
     assert "--steps" in _main_error(capsys, str(path), "-m", "ksg", "--steps", "3")
+    assert "--critic" in _main_error(capsys, str(path), "-m", "ksg", "--critic", "concat")
+    assert "--tau applies to --method smile" in _main_error(
+        capsys, str(path), "-m", "nwj", "--tau", "3"
+    )
+    assert "--alpha applies to --method alpha" in _main_error(
+        capsys, str(path), "-m", "infonce", "--alpha", "0.1"
+    )
     (tmp_path / "nan.csv").write_text("a,b\n1,2\nnan,3\n2,5\n0,1\n7,1\n")
     assert "x: expected finite values" in _main_error(
         capsys, str(tmp_path / "nan.csv"), "-m", "ksg"
@@ -141,3 +148,20 @@ def test_neural_method_end_to_end(tmp_path: Path, table: np.ndarray) -> None:
     result = json.loads(proc.stdout)
     assert result["method"] == "smile"
     assert math.isfinite(result["value"])
+    proc = run_cli(
+        str(path),
+        *columns,
+        "-m",
+        "alpha",
+        "--alpha",
+        "0.1",
+        "--critic",
+        "bilinear",
+        "--steps",
+        "30",
+        "--json",
+    )
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["settings"]["critic"] == "bilinear"
+    assert result["settings"]["alpha"] == 0.1

@@ -44,6 +44,19 @@ _NEURAL = _METHODS[:8]
 @click.option("--steps", type=click.IntRange(min=1), help="Training steps (neural methods).")
 @click.option("--batch-size", type=click.IntRange(min=2), help="Batch size (neural methods).")
 @click.option("--device", metavar="D", help="torch device for training, e.g. cpu or cuda.")
+@click.option(
+    "--critic",
+    type=click.Choice(["separable", "concat", "bilinear"]),
+    help="Critic architecture (neural methods; default separable).",
+)
+@click.option(
+    "--tau", type=click.FloatRange(min=0, min_open=True), help="SMILE clip τ (default 5)."
+)
+@click.option(
+    "--alpha",
+    type=click.FloatRange(min=0, max=1, min_open=True),
+    help="α of the interpolated bound, --method alpha (default 0.01).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the Estimate as JSON on stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def command(
@@ -56,6 +69,9 @@ def command(
     steps: int | None,
     batch_size: int | None,
     device: str | None,
+    critic: str | None,
+    tau: float | None,
+    alpha: float | None,
     as_json: bool,
     quiet: bool,
 ) -> None:
@@ -72,7 +88,16 @@ def command(
     if method not in _METHODS:
         raise UserError(f"--method: expected one of {', '.join(_METHODS)}, got {method!r}")
     options: dict[str, Any] = {}
-    neural_only = {"--steps": steps, "--batch-size": batch_size, "--device": device}
+    neural_only = {
+        "--steps": steps,
+        "--batch-size": batch_size,
+        "--device": device,
+        "--critic": critic,
+    }
+    if tau is not None and method != "smile":
+        raise UserError(f"--tau applies to --method smile only, not {method}")
+    if alpha is not None and method != "alpha":
+        raise UserError(f"--alpha applies to --method alpha only, not {method}")
     if method in _NEURAL:
         if k is not None:
             raise UserError(f"--k applies to --method ksg only, not {method}")
@@ -83,6 +108,9 @@ def command(
                     ("steps", steps),
                     ("batch_size", batch_size),
                     ("device", device),
+                    ("critic", critic),
+                    ("tau", tau),
+                    ("alpha", alpha),
                 )
                 if value is not None
             }
