@@ -677,7 +677,7 @@ def ais_sandwich(
                 f"{name} HMC acceptance {rate:.2f} is far from target {target_accept:.2f}; "
                 "adjust step_size or hmc_steps (or increase steps so adaptation can settle)"
             )
-    if lower - upper > 3 * width_se:
+    if lower - upper > 3 * width_se + 1e-9 * max(1.0, abs(lower)):
         diagnostics.append(
             f"lower exceeds upper by {lower - upper:.3g} nats (> 3 standard errors): the chains "
             "are not mixing (or step-size adaptation is biasing them); increase steps"

@@ -439,7 +439,8 @@ def _snis_diagnostics(
             f"importance weights are degenerate (mean effective sample size {mean_ess:.1f} of "
             f"K = {k}): q(z|x) is far from the posterior; fit the encoder or raise K"
         )
-    if upper - lower < -4 * width_se:
+    # float rounding: with the exact posterior both sides agree to ~1e-12 and width_se ~ 0
+    if upper - lower < -4 * width_se - 1e-9 * max(1.0, abs(lower)):
         notes.append(
             "upper < lower by more than 4 paired standard errors: the likelihood or the "
             "encoder's log_prob is probably not a normalised density"

@@ -105,8 +105,14 @@ class Bounds:
         return None if self.upper is None else self.upper - self.lower
 
     def __repr__(self) -> str:
-        head = f"Bounds({self.quantity}, {self.method}: {_fmt(self.lower)} ≤ I"
-        head += f" ≤ {_fmt(self.upper)}" if self.upper is not None else " (no upper bound)"
+        head = f"Bounds({self.quantity}, {self.method}: {_fmt(self.lower)}"
+        head += f" (± {self.lower_stderr:.4f}) ≤ I"
+        if self.upper is not None:
+            head += f" ≤ {_fmt(self.upper)}"
+            if self.upper_stderr is not None:
+                head += f" (± {self.upper_stderr:.4f})"
+        else:
+            head += " (no upper bound)"
         if self.width is not None:
             head += f", width {self.width:.4f}"
         if self.true_value is not None:
