@@ -195,6 +195,30 @@ def _proposal_name(encoder: Encoder | None) -> str:
     return type(encoder).__name__
 
 
+def _paired(
+    lower_terms: Tensor, upper_terms: Tensor
+) -> tuple[tuple[float, float], tuple[float, float], float]:
+    """``((lower, stderr), (upper, stderr), width stderr)`` of per-point terms on shared samples."""
+    _, width_se = _mean_stderr(upper_terms - lower_terms)
+    return _mean_stderr(lower_terms), _mean_stderr(upper_terms), width_se
+
+
+def _snis_settings(
+    encoder: Encoder | None,
+    size: int,
+    place: torch.device,
+    dtype: torch.dtype,
+    width_se: float,
+) -> dict[str, Any]:
+    """The settings that the SNIS sandwich and Lautum bounds share after their options."""
+    return {
+        "proposal": _proposal_name(encoder),
+        "batch_size": size,
+        **_place_settings(place, dtype),
+        "width_stderr": width_se,
+    }
+
+
 def _default_batch(k: int, x: Tensor, z0: Tensor, n: int) -> int:
     per_point = max(1, x[0].numel(), z0[0].numel()) * (k + 1)
     return max(1, min(n, _MEMORY_BUDGET // per_point))
@@ -461,30 +485,6 @@ def sandwich(
         diagnostics=diagnostics,
         truth=(truth, truth_se),
     )
-
-
-def _paired(
-    lower_terms: Tensor, upper_terms: Tensor
-) -> tuple[tuple[float, float], tuple[float, float], float]:
-    """``((lower, stderr), (upper, stderr), width stderr)`` of per-point terms on shared samples."""
-    _, width_se = _mean_stderr(upper_terms - lower_terms)
-    return _mean_stderr(lower_terms), _mean_stderr(upper_terms), width_se
-
-
-def _snis_settings(
-    encoder: Encoder | None,
-    size: int,
-    place: torch.device,
-    dtype: torch.dtype,
-    width_se: float,
-) -> dict[str, Any]:
-    """The settings that the SNIS sandwich and Lautum bounds share after their options."""
-    return {
-        "proposal": _proposal_name(encoder),
-        "batch_size": size,
-        **_place_settings(place, dtype),
-        "width_stderr": width_se,
-    }
 
 
 def _snis_diagnostics(
