@@ -74,11 +74,53 @@ def _check_encoder(encoder: object) -> Encoder | None:
     return encoder  # type: ignore[return-value]
 
 
+def _check_seed(seed: object) -> int:
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed: expected a non-negative integer, got {seed!r}")
+    return seed
+
+
+def _check_batch_size(batch_size: object) -> int | None:
+    return None if batch_size is None else _check_int("batch_size", batch_size, 1)
+
+
 def _mean_stderr(terms: Tensor) -> tuple[float, float]:
     t = terms.double()
     n = t.numel()
     se = float(t.std() / math.sqrt(n)) if n > 1 else math.inf
     return float(t.mean()), se
+
+
+def _place_settings(place: torch.device, dtype: torch.dtype) -> dict[str, str]:
+    """The ``device`` and ``dtype`` entries of a Bounds' settings."""
+    return {"device": str(place), "dtype": str(dtype).replace("torch.", "")}
+
+
+def _bounds(
+    lower: tuple[float, float],
+    upper: tuple[float, float] | None,
+    *,
+    method: str,
+    settings: dict[str, Any],
+    diagnostics: list[str],
+    truth: tuple[float | None, float | None] = (None, None),
+    quantity: str = "mutual information",
+) -> Bounds:
+    """A Bounds from ``(value, stderr)`` pairs; a Monte Carlo truth's stderr goes to settings."""
+    true_value, true_stderr = truth
+    if true_stderr is not None:
+        settings["true_value_stderr"] = true_stderr
+    return Bounds(
+        lower=lower[0],
+        upper=None if upper is None else upper[0],
+        lower_stderr=lower[1],
+        upper_stderr=None if upper is None else upper[1],
+        true_value=true_value,
+        quantity=quantity,
+        method=method,
+        settings=settings,
+        diagnostics=diagnostics,
+    )
 
 
 def _known(model: LatentVariableModel, what: str) -> tuple[float | None, float | None]:
@@ -102,6 +144,28 @@ def _progress(items: list[slice], show: bool, description: str) -> Iterable[slic
     from rich.progress import track
 
     return track(items, description=description, transient=True, console=Console(stderr=True))
+
+
+def _chunked(
+    terms: Callable[[slice], tuple[Tensor, ...]],
+    n: int,
+    size: int,
+    *,
+    seed: int,
+    stream: str,
+    place: torch.device,
+    progress: bool = False,
+    description: str = "",
+) -> tuple[Tensor, ...]:
+    """Concatenated ``terms(part)`` over chunks of ``size`` of ``n`` points.
+
+    Runs without gradients and with torch's global RNG on the named ``stream`` of ``seed``.
+    """
+    outputs = []
+    with _seeded(seed, stream, place), torch.no_grad():
+        for part in _progress(list(_chunks(n, size)), progress, description):
+            outputs.append(terms(part))
+    return tuple(torch.cat(column) for column in zip(*outputs, strict=True))
 
 
 def _prepare(
@@ -129,6 +193,30 @@ def _proposal_name(encoder: Encoder | None) -> str:
     if isinstance(owner, LatentVariableModel) and getattr(encoder, "__name__", "") == "posterior":
         return "exact posterior"
     return type(encoder).__name__
+
+
+def _paired(
+    lower_terms: Tensor, upper_terms: Tensor
+) -> tuple[tuple[float, float], tuple[float, float], float]:
+    """``((lower, stderr), (upper, stderr), width stderr)`` of per-point terms on shared samples."""
+    _, width_se = _mean_stderr(upper_terms - lower_terms)
+    return _mean_stderr(lower_terms), _mean_stderr(upper_terms), width_se
+
+
+def _snis_settings(
+    encoder: Encoder | None,
+    size: int,
+    place: torch.device,
+    dtype: torch.dtype,
+    width_se: float,
+) -> dict[str, Any]:
+    """The settings that the SNIS sandwich and Lautum bounds share after their options."""
+    return {
+        "proposal": _proposal_name(encoder),
+        "batch_size": size,
+        **_place_settings(place, dtype),
+        "width_stderr": width_se,
+    }
 
 
 def _default_batch(k: int, x: Tensor, z0: Tensor, n: int) -> int:
@@ -328,8 +416,7 @@ def sandwich(
     encoder = _check_encoder(encoder)
     if method not in ("snis", "ais"):
         raise ValueError(f"method: expected 'snis' or 'ais', got {method!r}")
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed: expected a non-negative integer, got {seed!r}")
+    _check_seed(seed)
     if method == "ais":
         if k is not None:
             raise ValueError("k: applies to method='snis' only (AIS uses steps and chains)")
@@ -361,8 +448,7 @@ def sandwich(
             raise ValueError(f"{name}: applies to method='ais' only")
     k = 64 if k is None else _check_int("k", k, 1)
     n = 4096 if n is None else _check_int("n", n, 2)
-    if batch_size is not None:
-        _check_int("batch_size", batch_size, 1)
+    _check_batch_size(batch_size)
     place, model_dtype = _prepare(model, encoder, device, dtype)
     settings: dict[str, Any] = {"k": k, "n": n, "seed": seed}
 
@@ -373,44 +459,31 @@ def sandwich(
             model, encoder, fit, fit_steps, min(k, 16), seed, progress, settings
         )
     size = batch_size or _default_batch(k, x, z0, n)
-    lowers, uppers, esss = [], [], []
-    with _seeded(seed, "proposals", place), torch.no_grad():
-        for part in _progress(list(_chunks(n, size)), progress, "SNIS sandwich"):
-            lo, up, ess = snis_terms(model, encoder, x[part], z0[part], k)
-            lowers.append(lo)
-            uppers.append(up)
-            esss.append(ess)
-    lower_terms, upper_terms = torch.cat(lowers), torch.cat(uppers)
-    lower, lower_se = _mean_stderr(lower_terms)
-    upper, upper_se = _mean_stderr(upper_terms)
-    _, width_se = _mean_stderr(upper_terms - lower_terms)
-    mean_ess = float(torch.cat(esss).double().mean())
-    truth, truth_se = _known(model, "mutual_information")
-    settings.update(
-        {
-            "proposal": _proposal_name(encoder),
-            "batch_size": size,
-            "device": str(place),
-            "dtype": str(model_dtype).replace("torch.", ""),
-            "width_stderr": width_se,
-            "mean_ess": mean_ess,
-        }
+    lower_terms, upper_terms, ess = _chunked(
+        lambda part: snis_terms(model, encoder, x[part], z0[part], k),
+        n,
+        size,
+        seed=seed,
+        stream="proposals",
+        place=place,
+        progress=progress,
+        description="SNIS sandwich",
     )
-    if truth_se is not None:
-        settings["true_value_stderr"] = truth_se
+    (lower, lower_se), (upper, upper_se), width_se = _paired(lower_terms, upper_terms)
+    mean_ess = float(ess.double().mean())
+    truth, truth_se = _known(model, "mutual_information")
+    settings.update(_snis_settings(encoder, size, place, model_dtype, width_se))
+    settings["mean_ess"] = mean_ess
     diagnostics = _snis_diagnostics(
         encoder, k, lower, upper, width_se, mean_ess, truth, truth_se, lower_se, upper_se
     )
-    return Bounds(
-        lower=lower,
-        upper=upper,
-        lower_stderr=lower_se,
-        upper_stderr=upper_se,
-        true_value=truth,
-        quantity="mutual information",
+    return _bounds(
+        (lower, lower_se),
+        (upper, upper_se),
         method="snis",
         settings=settings,
         diagnostics=diagnostics,
+        truth=(truth, truth_se),
     )
 
 
@@ -506,56 +579,54 @@ def lautum(
     encoder = _check_encoder(encoder)
     k = _check_int("k", k, 1)
     n = _check_int("n", n, 2)
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed: expected a non-negative integer, got {seed!r}")
-    if batch_size is not None:
-        _check_int("batch_size", batch_size, 1)
+    _check_seed(seed)
+    _check_batch_size(batch_size)
     place, model_dtype = _prepare(model, encoder, device, dtype)
     with _seeded(seed, "data", place), torch.no_grad():
         g = _generator(seed, "data", place)
         x, z0 = model.sample(n, generator=g)
         _, z_indep = model.sample(n, generator=g)
     size = batch_size or _default_batch(k, x, z0, n)
-    lowers, uppers = [], []
-    with _seeded(seed, "proposals", place), torch.no_grad():
-        for part in _progress(list(_chunks(n, size)), progress, "Lautum bounds"):
-            log_w, log_w0, _ = _proposal_samples(model, encoder, x[part], z0[part], k)
-            log_lik_marginal = model.likelihood(z_indep[part]).log_prob(x[part])
-            lowers.append(lautum_lower(log_w, log_lik_marginal, reduction="none"))
-            uppers.append(lautum_upper(log_w, log_w0, log_lik_marginal, reduction="none"))
-    lower_terms, upper_terms = torch.cat(lowers), torch.cat(uppers)
-    lower, lower_se = _mean_stderr(lower_terms)
-    upper, upper_se = _mean_stderr(upper_terms)
-    _, width_se = _mean_stderr(upper_terms - lower_terms)
-    truth, truth_se = _known(model, "lautum_information")
+
+    def terms(part: slice) -> tuple[Tensor, Tensor]:
+        log_w, log_w0, _ = _proposal_samples(model, encoder, x[part], z0[part], k)
+        log_lik_marginal = model.likelihood(z_indep[part]).log_prob(x[part])
+        return (
+            lautum_lower(log_w, log_lik_marginal, reduction="none"),
+            lautum_upper(log_w, log_w0, log_lik_marginal, reduction="none"),
+        )
+
+    lower_terms, upper_terms = _chunked(
+        terms,
+        n,
+        size,
+        seed=seed,
+        stream="proposals",
+        place=place,
+        progress=progress,
+        description="Lautum bounds",
+    )
+    lower, upper, width_se = _paired(lower_terms, upper_terms)
     settings: dict[str, Any] = {
         "k": k,
         "n": n,
         "seed": seed,
-        "proposal": _proposal_name(encoder),
-        "batch_size": size,
-        "device": str(place),
-        "dtype": str(model_dtype).replace("torch.", ""),
-        "width_stderr": width_se,
+        **_snis_settings(encoder, size, place, model_dtype, width_se),
     }
-    if truth_se is not None:
-        settings["true_value_stderr"] = truth_se
     diagnostics = []
     if encoder is None:
         diagnostics.append(
             "proposal is the prior p(z): the gap of both sides closes only when K is of the "
             "order of e^I; pass an encoder for tight bounds"
         )
-    return Bounds(
-        lower=lower,
-        upper=upper,
-        lower_stderr=lower_se,
-        upper_stderr=upper_se,
-        true_value=truth,
-        quantity="lautum information",
+    return _bounds(
+        lower,
+        upper,
         method="snis",
         settings=settings,
         diagnostics=diagnostics,
+        truth=_known(model, "lautum_information"),
+        quantity="lautum information",
     )
 
 
@@ -691,8 +762,7 @@ def known_marginal(
     k = _check_int("k", k, 1)
     _check_int("steps", steps, 1)
     _check_int("batch_size", batch_size, 1)
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed: expected a non-negative integer, got {seed!r}")
+    _check_seed(seed)
     if not (isinstance(test_fraction, float) and 0.0 < test_fraction < 1.0):
         raise ValueError(f"test_fraction: expected a float in (0, 1), got {test_fraction!r}")
     if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
@@ -802,15 +872,11 @@ def known_marginal(
         "stopped_early": result.stopped_early,
         "lr": lr,
         "batch_size": batch_size,
-        "device": str(place),
-        "dtype": str(dtype).replace("torch.", ""),
+        **_place_settings(place, dtype),
     }
-    return Bounds(
-        lower=lower,
-        upper=None,
-        lower_stderr=lower_se,
-        upper_stderr=None,
-        quantity="mutual information",
+    return _bounds(
+        (lower, lower_se),
+        None,
         method="known marginal (multisample)",
         settings=settings,
         diagnostics=diagnostics,
@@ -873,8 +939,7 @@ def known_conditional(
             f"encoder: expected a callable x -> Distribution over z, got {type(encoder).__name__}"
         )
     k = _check_int("k", k, 1)
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed: expected a non-negative integer, got {seed!r}")
+    _check_seed(seed)
     x_np = as_samples("x", x, min_n=2, check_variance=False)
     total = len(x_np)
     if n is not None:
@@ -889,8 +954,7 @@ def known_conditional(
             f"k: expected at least two blocks of K+1 points from {n} samples, got K = {k} "
             f"(use K <= {n // 2 - 1})"
         )
-    if batch_size is not None:
-        _check_int("batch_size", batch_size, 1)
+    _check_batch_size(batch_size)
     if dtype is None:
         params = [p for p in getattr(encoder, "parameters", lambda: [])() if p.is_floating_point()]
         dtype = params[0].dtype if params else torch.float64
@@ -907,28 +971,33 @@ def known_conditional(
     xs = torch.as_tensor(x_np[perm.numpy()], dtype=dtype, device=place)
     xs = xs.reshape(blocks, k + 1, -1)
     size = batch_size or max(1, _MEMORY_BUDGET // ((k + 1) ** 2 * max(1, xs.shape[-1])))
-    lowers, uppers = [], []
     mask = torch.eye(k + 1, dtype=torch.bool, device=place)
-    with torch.no_grad(), _seeded(seed, "encoder-samples", place):
-        for part in _chunks(blocks, size):
-            q = encoder(xs[part].unsqueeze(1))
-            if not isinstance(q, Distribution):
-                raise TypeError(
-                    "encoder: expected it to return a torch.distributions.Distribution, "
-                    f"got {type(q).__name__}"
-                )
-            z = q.sample().transpose(1, 2)  # z[b, i, 0] ~ q(. | x_{b,i})
-            scores = q.log_prob(z)  # scores[b, i, j] = log q(z_{b,i} | x_{b,j})
-            if scores.shape[-2:] != (k + 1, k + 1):
-                raise ValueError(
-                    "encoder: expected log_prob to broadcast to a (K+1, K+1) score matrix, got "
-                    f"shape {tuple(scores.shape)}; its batch shape must be x.shape[:-1]"
-                )
-            lowers.append(infonce(scores, reduction="none").mean(-1))
-            off = torch.logsumexp(scores.masked_fill(mask, -math.inf), -1) - math.log(k)
-            uppers.append((torch.diagonal(scores, dim1=-2, dim2=-1) - off).mean(-1))
-    lower, lower_se = _mean_stderr(torch.cat(lowers))
-    upper, upper_se = _mean_stderr(torch.cat(uppers))
+
+    def terms(part: slice) -> tuple[Tensor, Tensor]:
+        q = encoder(xs[part].unsqueeze(1))
+        if not isinstance(q, Distribution):
+            raise TypeError(
+                "encoder: expected it to return a torch.distributions.Distribution, "
+                f"got {type(q).__name__}"
+            )
+        z = q.sample().transpose(1, 2)  # z[b, i, 0] ~ q(. | x_{b,i})
+        scores = q.log_prob(z)  # scores[b, i, j] = log q(z_{b,i} | x_{b,j})
+        if scores.shape[-2:] != (k + 1, k + 1):
+            raise ValueError(
+                "encoder: expected log_prob to broadcast to a (K+1, K+1) score matrix, got "
+                f"shape {tuple(scores.shape)}; its batch shape must be x.shape[:-1]"
+            )
+        off = torch.logsumexp(scores.masked_fill(mask, -math.inf), -1) - math.log(k)
+        return (
+            infonce(scores, reduction="none").mean(-1),
+            (torch.diagonal(scores, dim1=-2, dim2=-1) - off).mean(-1),
+        )
+
+    lower_terms, upper_terms = _chunked(
+        terms, blocks, size, seed=seed, stream="encoder-samples", place=place
+    )
+    lower, lower_se = _mean_stderr(lower_terms)
+    upper, upper_se = _mean_stderr(upper_terms)
     if not (math.isfinite(lower) and math.isfinite(upper)):
         raise ValueError(
             "known_conditional: non-finite bounds; the encoder's log_prob returned NaN or inf"
@@ -947,15 +1016,11 @@ def known_conditional(
         "n": blocks * (k + 1),
         "blocks": blocks,
         "seed": seed,
-        "device": str(place),
-        "dtype": str(dtype).replace("torch.", ""),
+        **_place_settings(place, dtype),
     }
-    return Bounds(
-        lower=lower,
-        upper=upper,
-        lower_stderr=lower_se,
-        upper_stderr=upper_se,
-        quantity="mutual information",
+    return _bounds(
+        (lower, lower_se),
+        (upper, upper_se),
         method="known conditional",
         settings=settings,
         diagnostics=diagnostics,

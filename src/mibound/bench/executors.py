@@ -36,9 +36,7 @@ class Executor:
     name = "executor"
 
     def __init__(self, workers: int) -> None:
-        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-            raise ValueError(f"--workers: expected a positive integer, got {workers!r}")
-        self.workers = workers
+        self.workers = _check_workers(workers)
         self.in_flight = 0
 
     def imap_unordered(
@@ -53,11 +51,61 @@ class Executor:
     def close(self) -> None:
         """Releases the workers."""
 
+    def _bounded(
+        self,
+        items: Iterator[Any],
+        submit: Callable[[Any], Any],
+        wait_some: Callable[[list[Any]], tuple[Iterable[Any], list[Any]]],
+        result: Callable[[Any], Any],
+        cancel: Callable[[Any], Any],
+        on_submit: Callable[[], None] | None,
+    ) -> Iterator[Any]:
+        """Keeps at most :attr:`workers` submitted handles pending; yields results as they finish.
+
+        Arguments:
+            items: The items still to submit.
+            submit: Starts ``fn(item)``; returns a handle (future, object ref).
+            wait_some: Blocks until at least one pending handle is done; returns
+                ``(done, still pending)``.
+            result: The value of a done handle.
+            cancel: Cancels a pending handle (when the consumer stops early or a cell fails).
+            on_submit: Called after each submission.
+        """
+        pending: list[Any] = []
+        exhausted = False
+        try:
+            while True:
+                while not exhausted and len(pending) < self.workers:
+                    try:
+                        item = next(items)
+                    except StopIteration:
+                        exhausted = True
+                        break
+                    pending.append(submit(item))
+                    self.in_flight = len(pending)
+                    if on_submit is not None:
+                        on_submit()
+                if not pending:
+                    return
+                done, pending = wait_some(pending)
+                self.in_flight = len(pending)
+                for handle in done:
+                    yield result(handle)
+        finally:
+            for handle in pending:
+                cancel(handle)
+
     def __enter__(self) -> Executor:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _check_workers(workers: object) -> int:
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"--workers: expected a positive integer, got {workers!r}")
+    return workers
 
 
 def _init_worker() -> None:
@@ -105,29 +153,20 @@ class LocalExecutor(Executor):
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_init_worker,
             )
-        pending: set[Future] = set()
-        exhausted = False
-        try:
-            while True:
-                while not exhausted and len(pending) < self.workers:
-                    try:
-                        item = next(items)
-                    except StopIteration:
-                        exhausted = True
-                        break
-                    pending.add(self._pool.submit(fn, item))
-                    self.in_flight = len(pending)
-                    if on_submit is not None:
-                        on_submit()
-                if not pending:
-                    return
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                self.in_flight = len(pending)
-                for future in done:
-                    yield future.result()
-        finally:
-            for future in pending:
-                future.cancel()
+        pool = self._pool
+
+        def wait_some(pending: list[Future]) -> tuple[set[Future], list[Future]]:
+            done, not_done = wait(pending, return_when=FIRST_COMPLETED)
+            return done, list(not_done)
+
+        yield from self._bounded(
+            items,
+            lambda item: pool.submit(fn, item),
+            wait_some,
+            Future.result,
+            Future.cancel,
+            on_submit,
+        )
 
     def close(self) -> None:
         if self._pool is not None:
@@ -193,30 +232,14 @@ class RayExecutor(Executor):
     ) -> Iterator[Any]:
         ray = self._ray
         remote = ray.remote(num_cpus=1, max_retries=0)(_ray_call)
-        items = iter(items)
-        pending: list[Any] = []
-        exhausted = False
-        try:
-            while True:
-                while not exhausted and len(pending) < self.workers:
-                    try:
-                        item = next(items)
-                    except StopIteration:
-                        exhausted = True
-                        break
-                    pending.append(remote.remote(fn, item))
-                    self.in_flight = len(pending)
-                    if on_submit is not None:
-                        on_submit()
-                if not pending:
-                    return
-                done, pending = ray.wait(pending, num_returns=1)
-                self.in_flight = len(pending)
-                for ref in done:
-                    yield ray.get(ref)
-        finally:
-            for ref in pending:
-                ray.cancel(ref, force=True)
+        yield from self._bounded(
+            iter(items),
+            lambda item: remote.remote(fn, item),
+            lambda pending: ray.wait(pending, num_returns=1),
+            ray.get,
+            lambda ref: ray.cancel(ref, force=True),
+            on_submit,
+        )
 
     def close(self) -> None:
         if self._started:
@@ -243,10 +266,8 @@ def make_executor(name: str, workers: int | None = None, address: str | None = N
     """
     if name not in EXECUTORS:
         raise ValueError(f"--executor: expected one of {', '.join(EXECUTORS)}, got {name!r}")
-    if workers is not None and (
-        isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
-    ):
-        raise ValueError(f"--workers: expected a positive integer, got {workers!r}")
+    if workers is not None:
+        _check_workers(workers)
     if name == "local":
         if address is not None:
             raise ValueError("--address: only with --executor ray")
