@@ -184,6 +184,7 @@ def resolve_encoder(
         GaussianEncoder,
         _latent_dims,
         _model_place,
+        _seeded,
         fit_encoder,
         initialise_linear,
     )
@@ -216,9 +217,10 @@ def resolve_encoder(
         raise UserError(f"--proposal fit: {err}") from None
     steps = fit_steps or 2000
     place, dtype = _model_place(model)
-    fitted = GaussianEncoder(x_dim, z_dim).to(device=place, dtype=dtype)
-    initialise_linear(fitted, model, seed=seed)
-    result = fit_encoder(model, fitted, k=min(k, 16), steps=steps, seed=seed, progress=progress)
+    with _seeded(seed, "fit", place):  # the same stream as mibound.sandwich(fit=True)
+        fitted = GaussianEncoder(x_dim, z_dim).to(device=place, dtype=dtype)
+        initialise_linear(fitted, model, seed=seed)
+        result = fit_encoder(model, fitted, k=min(k, 16), steps=steps, seed=seed, progress=progress)
     return (
         fitted,
         f"GaussianEncoder fitted for {result.steps_run} steps",
