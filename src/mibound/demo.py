@@ -293,9 +293,9 @@ def _sandwich_text(rows: list[dict[str, Any]], n: int) -> str:
         f"Target for this sample: **{value:.3f} ± {se:.3f}** (the exact-posterior row; ± is the "
         f"standard error over the n points). It differs from the population MI {truth:g} by "
         f"{gap:+.3f}{away}: sampling noise of the n points, which only a larger n shrinks "
-        "(as 1/√n). The dashed line in the figure marks it. Each row's ± is mostly this "
-        "shared sample noise, so the differences between rows, and the widths, are far more "
-        "precise than the se suggest.\n"
+        "(as 1/√n). The dashed line in the figure marks it. In the rows near the target the ± "
+        "is mostly this shared sample noise, so their differences, and the widths, are far "
+        "more precise than the se suggest.\n"
     )
     return text
 
@@ -390,6 +390,8 @@ def demo(
     table = [
         r for r in rows if r["runner"] == "estimate" or r["estimator"] == "sandwich (SNIS, K=64)"
     ]
+    order = {task: i for i, task in enumerate(settings["table_tasks"])}
+    table.sort(key=lambda r: order.get(r["task"], len(order)))  # tasks as listed, not as finished
 
     figures: list[Path] = []
     parts = [
