@@ -449,6 +449,50 @@ def test_report_table_and_plots_from_a_synthetic_file(tmp_path):
     assert "](estimates.png)" in text and "](staircase.png)" in text
 
 
+def test_report_marks_diagnostics_and_explosive_values():
+    variance = (
+        "high variance: its held-out partition term varies by {} nats (sd) across minibatches; "
+        "this value is unreliable"
+    )
+    stalled = "training may not have converged: still improving at step {} (validation 0.1 -> 0.2)"
+
+    def est(task, truth, label, value, diagnostics, status="ok"):
+        return {
+            "task": task,
+            "truth": truth,
+            "estimator": label,
+            "method": label,
+            "n": 1000,
+            "seed": 0,
+            "value": value,
+            "status": status,
+            "error": None if status == "ok" else "RuntimeError: boom",
+            "diagnostics": diagnostics,
+        }
+
+    rows = [
+        est("t-x", 1.0, "nwj", -2.5e7, [variance.format("71537306.72")]),
+        est("t-x", 1.0, "dv", 0.4, [stalled.format(400), variance.format("0.40")]),
+        est("t-x", 1.0, "ksg", 0.9, []),
+        est("t-y", 0.01, "ksg", 5.0, [stalled.format(100)]),
+        est("t-y", 0.01, "dv", None, ["beyond the sample limit: 9.9 nats"], status="failed"),
+    ]
+    text = bench.report.estimate_table(rows)
+    # Cells: the estimate, its ratio (beyond ±100 as ≪0 / ≫1), ⚠ and the diagnostic numbers.
+    assert "| `t-x` | 1.000 | -2.5e+07 (≪0) ⚠1 | 0.400 (0.40) ⚠1,2 | 0.900 (0.90) |" in text
+    assert "| `t-y` | 0.010 |  | **failed** (RuntimeError) | 5.000 (≫1) ⚠2 |" in text
+    # Each diagnostic once, numbered as in the cells, counted over cells, with readable numbers;
+    # a failed run's diagnostics are not counted.
+    assert text.count("**high variance**") == 1 and "1. **high variance** (2 cells)" in text
+    assert "2. **training may not have converged** (2 cells)" in text
+    assert "7.15e+07 nats" in text and "71537306" not in text
+    assert "sample limit" not in text
+    # A value far below zero is explained, not clipped.
+    assert "Far below zero (nwj -2.5e+07 on `t-x`)" in text
+    clean = bench.report.estimate_table([est("t-x", 1.0, "ksg", 0.9, [])])
+    assert "⚠" not in clean and "Far below zero" not in clean
+
+
 def test_report_cli(tmp_path, capsys):
     path = tmp_path / "results.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in synthetic_rows()))

@@ -58,3 +58,43 @@ def test_demo_bad_workers_is_one_line(capsys, tmp_path):
     assert main(["demo", "--out", str(tmp_path), "--workers", "0"]) == 2
     err = capsys.readouterr().err
     assert err == "mibound: error: --workers: expected a positive integer, got 0\n"
+
+
+def test_sandwich_section_orders_rows_and_states_the_sample_target():
+    from mibound.demo import _sandwich_table, _sandwich_text
+
+    def row(method, lower, upper, **options):
+        return {
+            "method": method,
+            "options": options,
+            "status": "ok",
+            "truth": 4.0,
+            "lower": lower,
+            "upper": upper,
+            "lower_stderr": 0.1,
+            "upper_stderr": 0.1,
+        }
+
+    rows = [
+        row("snis", 3.7, 3.9, k=1024),
+        row("ais", 1e-17, 26.0, steps=1, chains=1),
+        row("snis", 3.8, 3.8, k=16, encoder="posterior"),
+        row("ais", 3.5, 4.5, steps=100, chains=1),
+        row("snis", 0.7, 25.0, k=1),
+    ]
+    table = _sandwich_table(rows)
+    order = [line.split(" | ")[1] for line in table.splitlines()[2:] if line.startswith("| ")]
+    assert order == [
+        "K = 1, q = prior",
+        "K = 1024, q = prior",
+        "K = 16, q = exact posterior",
+        "T = 1, chains = 1",
+        "T = 100, chains = 1",
+    ]
+    # The AIS lower bound at T = 1 is Barber–Agakov with q = prior: zero, with a footnote.
+    assert "| 0.000 ± 0.100 ¹ |" in table and "\n¹ Zero up to rounding" in table
+    assert "Barber–Agakov" in table
+    # The target is the exact-posterior row (the shared sample), not the population MI.
+    text = _sandwich_text(rows, 256)
+    assert "Target for this sample: **3.800 ± 0.100**" in text
+    assert "population MI 4 by -0.200 (2.0 se)" in text

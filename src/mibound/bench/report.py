@@ -2,7 +2,9 @@
 
 - :func:`estimate_table`: rows are tasks (and sample sizes), columns estimators, each cell the
   estimate (mean over seeds, ± their standard deviation when there are several) and its ratio
-  to the truth; sandwich cells show ``[lower, upper]``; failures are marked.
+  to the truth; sandwich cells show ``[lower, upper]``; failures are marked; a cell whose
+  estimate carries diagnostics gets ``⚠`` and the numbers of its diagnostics, listed once each
+  below the table.
 - :func:`staircase_table`: the staircase runs, one row per method and critic, one column per
   level (mean ± standard deviation of the per-step values over the level's second half).
 - :func:`plot_estimates`: estimate vs true MI, one panel per estimator, with the diagonal and
@@ -13,6 +15,7 @@
 from __future__ import annotations
 
 import math
+import re
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -44,6 +47,79 @@ def _num(value: float | None, digits: int = 3) -> str:
     if abs(value) >= 1e4:
         return f"{value:.3g}"
     return f"{value:.{digits}f}"
+
+
+def _ratio(value: float, truth: float) -> str:
+    """The ratio estimate / truth; one far outside [−100, 100] reads ``≪0`` or ``≫1``."""
+    ratio = value / truth
+    if ratio <= -100:
+        return "≪0"
+    if ratio >= 100:
+        return "≫1"
+    return f"{ratio:.2f}"
+
+
+_NUMBER = re.compile(r"-?\d+\.\d+(?:e[+-]?\d+)?")
+_COUNTED = re.compile(r"\s*\([^()]*\d[^()]*\)")  # a parenthesis holding a number
+
+
+def _readable(message: str) -> str:
+    """The message with huge decimals (|x| ≥ 10⁴) in scientific notation."""
+    return _NUMBER.sub(lambda m: _num(float(m.group()), len(m.group().split(".")[1])), message)
+
+
+def _diagnostic_label(message: str) -> tuple[str, str]:
+    """``(key, label)`` of a diagnostic message: the label is its head (before the first ": " or
+    "; ") without parenthesised numbers; the key, used to deduplicate, also blanks the numbers
+    left in the label (``"reverse HMC acceptance 0.42 ..."``)."""
+    head = re.split(r": |; ", message, maxsplit=1)[0]
+    label = _COUNTED.sub("", head).strip() or head.strip()
+    return re.sub(r"\d+(?:\.\d+)?", "#", label), label
+
+
+class _Diagnostics:
+    """Numbers the distinct diagnostics of a table's cells in order of appearance."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, dict[str, Any]] = {}
+
+    def mark(self, group: Sequence[Row], where: str) -> str:
+        """The marker of a cell (``" ⚠1,3"``, or ``""`` without diagnostics)."""
+        numbers: list[int] = []
+        for r in group:
+            if r.get("status") != "ok":
+                continue
+            for message in r.get("diagnostics") or []:
+                key, label = _diagnostic_label(str(message))
+                entry = self.entries.get(key)
+                if entry is None:
+                    entry = {"label": label, "example": (where, str(message)), "cells": set()}
+                    entry["number"] = len(self.entries) + 1
+                    self.entries[key] = entry
+                entry["cells"].add(where)
+                if entry["number"] not in numbers:
+                    numbers.append(entry["number"])
+        if not numbers:
+            return ""
+        return " ⚠" + ",".join(str(i) for i in sorted(numbers))
+
+    def notes(self) -> str:
+        if not self.entries:
+            return ""
+        lines = [
+            "\n⚠ Diagnostics attached by the estimators (the numbers after ⚠ in a cell); each is "
+            "listed once, with the message of its first cell:\n"
+        ]
+        for entry in self.entries.values():
+            where, message = entry["example"]
+            if message.startswith(entry["label"] + ": "):  # the label is printed already
+                message = message[len(entry["label"]) + 2 :]
+            cells = len(entry["cells"])
+            lines.append(
+                f"{entry['number']}. **{entry['label']}** ({cells} cell{'s' if cells > 1 else ''})"
+                f" — e.g. {where}: {_readable(message)}"
+            )
+        return "\n".join(lines) + "\n"
 
 
 def _log_batch(row: Row) -> float | None:
@@ -81,7 +157,7 @@ def _cell_text(group: Sequence[Row], truth: float | None) -> str:
         if len(values) > 1:
             text += f" ± {_num(statistics.stdev(values))}"
         if truth is not None and truth > 0:
-            text += f" ({mean / truth:.2f})"
+            text += f" ({_ratio(mean, truth)})"
     if failed:
         text += f" ⚠ {failed}/{len(group)} failed"
     return text
@@ -92,7 +168,10 @@ def estimate_table(rows: Iterable[Row]) -> str:
 
     With several seeds the cell is the mean ± the standard deviation over seeds. Sandwich cells
     show ``[lower, upper]``. A cell whose runs all failed shows **failed** and the error type;
-    partial failures are counted.
+    partial failures are counted. A ratio beyond ±100 reads ``≪0`` or ``≫1``. A cell whose
+    estimate carries diagnostics ends with ``⚠`` and their numbers; the numbered diagnostics
+    follow the table, each once, with one cell's full message. A value far below zero gets a
+    one-line explanation (partition-function bounds blowing up) rather than being clipped.
     """
     rows = _estimate_rows(rows)
     if not rows:
@@ -109,12 +188,23 @@ def estimate_table(rows: Iterable[Row]) -> str:
     show_n = len(sizes) > 1
     head = ["task", *(["n"] if show_n else []), "truth", *estimators]
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] * len(head)) + "|"]
+    diagnostics = _Diagnostics()
+    blown: list[str] = []
     for task, n in keys:
         truth = truths.get(task)
         cells = [f"`{task}`", *([str(n)] if show_n else []), _num(truth)]
         for est in estimators:
             group = groups.get((task, n, est))
-            cells.append(_cell_text(group, truth) if group else "")
+            if not group:
+                cells.append("")
+                continue
+            where = f"`{task}`{f' (n = {n})' if show_n else ''} × `{est}`"
+            cells.append(_cell_text(group, truth) + diagnostics.mark(group, where))
+            values = [
+                r["value"] for r in group if r.get("status") == "ok" and r.get("value") is not None
+            ]
+            if values and statistics.fmean(values) < -max(1.0, truth or 0.0):
+                blown.append(f"{est} {_num(statistics.fmean(values))} on `{task}`")
         lines.append("| " + " | ".join(cells) + " |")
     n_text = f"n = {sizes[0]}" if len(sizes) == 1 and sizes[0] is not None else "n as listed"
     seeds = _ordered(r.get("seed") for r in rows)
@@ -123,7 +213,14 @@ def estimate_table(rows: Iterable[Row]) -> str:
         "in parentheses the ratio to the truth; ± is the standard deviation over seeds; "
         "[lower, upper] are known-density bounds.\n"
     )
-    return "\n".join(lines) + "\n" + note
+    if blown:
+        note += (
+            f"\nFar below zero ({'; '.join(blown)}): not clipped. NWJ, DV/MINE and TUBA average "
+            "e^f over held-out negative pairs, and on heavy-tailed data e^f of an unseen pair is "
+            "unbounded, so one pair can drag the value down by orders of magnitude: the "
+            "exp(MI)/variance failure of partition-function bounds, reported as measured.\n"
+        )
+    return "\n".join(lines) + "\n" + note + diagnostics.notes()
 
 
 def staircase_table(rows: Iterable[Row]) -> str:
