@@ -370,7 +370,10 @@ def demo(
 
     start = time.perf_counter()
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ValueError(f"--out: cannot create directory {str(out)!r}: {err.strerror}") from None
     results = out / "demo-results.jsonl"
     staged = out / ".demo-run"
     staged.mkdir(exist_ok=True)

@@ -342,7 +342,10 @@ def run(
     if executor not in EXECUTORS:
         raise ValueError(f"--executor: expected one of {', '.join(EXECUTORS)}, got {executor!r}")
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ValueError(f"--out: cannot create directory {str(out)!r}: {err.strerror}") from None
     path = out / RESULTS_FILE
     done_ids: set[str] = set()
     if path.exists() and path.stat().st_size > 0:
