@@ -349,6 +349,10 @@ def test_mcallester_stratos_limit() -> None:
     assert diagnostics.sample_limit(10.0, 1000) is None
     message = diagnostics.sample_limit(30.0, 1000)
     assert message is not None and "high-confidence lower bound" in message
+    # The theorem: B <= ln(2kN^2) with probability >= 1 - delta - 1.01/k, i.e. the limit is
+    # exceeded with probability at most delta + 1.01/k (not "above 1 - delta - 1.01/k").
+    assert "with probability at most delta + 0.05" in message
+    assert "1 - delta - " not in message
 
 
 def test_not_converged_function() -> None:
