@@ -13,6 +13,7 @@ import math
 import sys
 import types
 
+import numpy as np
 import pytest
 import torch
 from torch.distributions import Categorical, Independent, MultivariateNormal, Normal
@@ -488,6 +489,17 @@ def test_decoder_model_prior_proposal_is_valid() -> None:
     b = sandwich(model, None, k=256, n=2000, seed=0)
     assert b.true_value is None
     assert b.lower < b.upper < b.lower + 0.05
+    # The population MI by quadrature: I = H(x) - H(x|z), p(x) = E_z N(x; tanh 2z, 0.3²) by
+    # Gauss-Hermite over z, H(x) on a fine grid, H(x|z) = ½ log(2πe 0.3²).
+    nodes, weights = np.polynomial.hermite_e.hermegauss(200)
+    weights = weights / weights.sum()
+    grid, step = np.linspace(-3.0, 3.0, 6001, retstep=True)
+    density = weights @ np.exp(-0.5 * ((grid - np.tanh(2 * nodes)[:, None]) / 0.3) ** 2)
+    density = density / (0.3 * math.sqrt(2 * math.pi))
+    assert abs(density.sum() * step - 1.0) < 1e-6
+    entropy_x = -float((density * np.log(density)).sum() * step)
+    truth = entropy_x - 0.5 * math.log(2 * math.pi * math.e * 0.09)
+    assert b.lower - 4 * b.lower_stderr <= truth <= b.upper + 4 * b.upper_stderr
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
