@@ -408,3 +408,24 @@ def test_stderr_uses_within_partition_deviations() -> None:
         values = np.concatenate([rng.permutation(batch_values) for _ in range(passes)])
         assert _stderr(values, m) == pytest.approx(textbook, rel=1e-12)
     assert math.isnan(_stderr(np.array([1.0, 2.0, 3.0]), 1))
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_reported_value_is_the_bound_named_in_settings(method: str) -> None:
+    # settings["reported_bound"] names the bound; the held-out value must be computed with it
+    # (e.g. js reports NWJ on the JS-trained critic, not SMILE or the JS objective).
+    from mibound import bounds
+    from mibound.neural import _REPORTED, _report
+
+    g = torch.Generator().manual_seed(0)
+    scores = torch.randn(3, 16, 16, generator=g, dtype=torch.float64)
+    log_a = torch.randn(3, 16, generator=g, dtype=torch.float64)
+    tau, alpha = 0.7, 0.3
+    extra = {
+        "tuba": (log_a,),
+        "interpolated": (alpha, log_a),
+        "smile": (tau,),
+    }.get(_REPORTED[method], ())
+    expected = getattr(bounds, _REPORTED[method])(scores, *extra)
+    got = _report(method, tau=tau, alpha=alpha)(scores, log_a)
+    torch.testing.assert_close(got, expected, rtol=0, atol=1e-12)
