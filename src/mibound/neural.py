@@ -143,8 +143,9 @@ def neural_estimate(
 
     Side: a **lower bound** (up to test-set noise) for every method but ``smile``, which is an
     **estimate**. Ceilings: InfoNCE :math:`\log B`; α-InfoNCE :math:`1 + \log((B-1)/α)`;
-    NWJ/DV/MINE/TUBA/JS need on the order of :math:`e^{I}` negatives per batch; no
-    high-confidence lower bound from N samples exceeds :math:`\ln(2kN^2)`
+    NWJ/DV/MINE/TUBA/JS need on the order of :math:`e^{I}` negatives per batch; a
+    distribution-free lower bound with confidence :math:`1 - \delta` from N samples exceeds
+    :math:`\ln(2kN^2)` with probability at most :math:`\delta + 1.01/k`
     (:func:`mibound.diagnostics.mcallester_stratos_limit`).
 
     Arguments:
