@@ -154,6 +154,15 @@ def test_smile_infinite_tau_is_dv(gen: torch.Generator) -> None:
     assert not torch.allclose(bounds.smile(scores, 0.5), bounds.dv(scores))
 
 
+def test_smile_clips_only_the_partition_term() -> None:
+    # Song & Ermon (2020): the joint term mean_i f(x_i, z_i) is not clipped. Diagonal 7, +9
+    # above and -9 below it: with τ = 5 the partition term is log((e^5 + e^-5)/2) = log cosh 5.
+    ones = torch.ones(6, 6, dtype=DTYPE)
+    scores = 7.0 * torch.eye(6, dtype=DTYPE) + 9.0 * (ones.triu(1) - ones.tril(-1))
+    expected = 7.0 - math.log(math.cosh(5.0))
+    assert float(bounds.smile(scores, 5.0)) == pytest.approx(expected, abs=1e-12)
+
+
 def test_reduction_none_means_to_the_bound(gen: torch.Generator) -> None:
     scores = torch.randn(4, 9, 9, generator=gen, dtype=DTYPE)
     fns = {

@@ -13,6 +13,7 @@ import math
 import sys
 import types
 
+import numpy as np
 import pytest
 import torch
 from torch.distributions import Categorical, Independent, MultivariateNormal, Normal
@@ -284,6 +285,24 @@ def test_known_conditional_lower_is_capped_at_log_k_plus_one() -> None:
     assert any("ceiling" in note for note in b.diagnostics)
 
 
+def test_known_conditional_stderr_matches_the_spread_over_fresh_data() -> None:
+    # The block means are independent, so their se must match the spread of the bounds over
+    # fresh samples of x (sd of a 40-sample sd is about 11%).
+    _, _, encoder = gaussian_channel()
+    lowers, uppers, lower_se, upper_se = [], [], [], []
+    for rep in range(40):
+        g = torch.Generator().manual_seed(500 + rep)
+        x = torch.randn(1024, 3, generator=g, dtype=torch.float64)
+        b = known_conditional(encoder, x, k=15, seed=rep)
+        lowers.append(b.lower)
+        uppers.append(b.upper)
+        lower_se.append(b.lower_stderr)
+        upper_se.append(b.upper_stderr)
+    for values, ses in ((lowers, lower_se), (uppers, upper_se)):
+        spread = torch.tensor(values, dtype=torch.float64).std().item()
+        assert 0.65 < sum(ses) / len(ses) / spread < 1.5
+
+
 # --------------------------------------------------------------------------------------------
 # Known marginal: learned encoder and energy; lower bounds only
 # --------------------------------------------------------------------------------------------
@@ -356,6 +375,35 @@ def test_same_seed_same_result_and_global_rng_untouched() -> None:
     assert a.lower != c.lower
     json.dumps(a.to_dict())
     assert set(a.settings) >= {"k", "n", "seed", "proposal", "width_stderr", "mean_ess"}
+
+
+def test_sandwich_stderr_matches_the_spread_over_seeds() -> None:
+    model = lg(mi=3.0)
+    encoder = Perturbed(model, shift=0.8, scale=1.8)
+    runs = [sandwich(model, encoder, k=8, n=300, seed=seed) for seed in range(40)]
+    for side in ("lower", "upper"):
+        values = torch.tensor([getattr(b, side) for b in runs], dtype=torch.float64)
+        se = sum(getattr(b, f"{side}_stderr") for b in runs) / len(runs)
+        assert 0.65 < se / values.std().item() < 1.5, side
+
+
+def test_truth_outside_the_sandwich_is_flagged() -> None:
+    # An encoder whose log_prob is one nat too low is not a normalised density: every log-weight
+    # rises by one nat, both sides drop by exactly one nat (the width is unchanged) and the
+    # known MI lies above the upper side.
+    model = lg(mi=3.0)
+
+    class Unnormalised:
+        def __call__(self, x: torch.Tensor) -> MultivariateNormal:
+            q = model.posterior(x)
+            q.log_prob = lambda z, q=q, f=q.log_prob: f(z) - 1.0  # type: ignore[method-assign]
+            return q
+
+    b = sandwich(model, Unnormalised(), k=8, n=500, seed=0)
+    assert b.upper == pytest.approx(b.true_value - 1.0, abs=4 * b.upper_stderr)
+    assert any("lies outside" in note for note in b.diagnostics), b.diagnostics
+    fine = sandwich(model, Perturbed(model), k=8, n=500, seed=0)
+    assert not any("lies outside" in note for note in fine.diagnostics)
 
 
 def test_prior_proposal_diagnostics_and_degenerate_weights() -> None:
@@ -441,6 +489,17 @@ def test_decoder_model_prior_proposal_is_valid() -> None:
     b = sandwich(model, None, k=256, n=2000, seed=0)
     assert b.true_value is None
     assert b.lower < b.upper < b.lower + 0.05
+    # The population MI by quadrature: I = H(x) - H(x|z), p(x) = E_z N(x; tanh 2z, 0.3²) by
+    # Gauss-Hermite over z, H(x) on a fine grid, H(x|z) = ½ log(2πe 0.3²).
+    nodes, weights = np.polynomial.hermite_e.hermegauss(200)
+    weights = weights / weights.sum()
+    grid, step = np.linspace(-3.0, 3.0, 6001, retstep=True)
+    density = weights @ np.exp(-0.5 * ((grid - np.tanh(2 * nodes)[:, None]) / 0.3) ** 2)
+    density = density / (0.3 * math.sqrt(2 * math.pi))
+    assert abs(density.sum() * step - 1.0) < 1e-6
+    entropy_x = -float((density * np.log(density)).sum() * step)
+    truth = entropy_x - 0.5 * math.log(2 * math.pi * math.e * 0.09)
+    assert b.lower - 4 * b.lower_stderr <= truth <= b.upper + 4 * b.upper_stderr
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")

@@ -106,6 +106,17 @@ def test_mixture_mutual_information_matches_independent_monte_carlo() -> None:
     assert abs(terms.mean().item() - mi) < 4 * math.hypot(se, mi_se)
 
 
+def test_mixture_truth_stderr_matches_the_spread_over_seeds() -> None:
+    # The stratified Monte Carlo stderr of the ground truth must be honest: tests widen their
+    # tolerances by it. sd of a 40-sample sd is about 11%.
+    model = small_mixture()
+    for what in ("mi", "li"):
+        runs = [model._stratified(what, 3000, seed) for seed in range(40)]
+        values = torch.tensor([value for value, _ in runs], dtype=torch.float64)
+        stderr = sum(se for _, se in runs) / len(runs)
+        assert 0.7 < stderr / values.std().item() < 1.4, what
+
+
 def test_mixture_lautum_information_matches_independent_monte_carlo() -> None:
     model = small_mixture()
     li = model.lautum_information()

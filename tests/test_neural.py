@@ -86,6 +86,37 @@ def test_history_and_settings(fits: dict) -> None:
         assert s["critic"] == "separable" and s["hidden"] == 64
     assert fits["smile"].settings["tau"] == 5.0
     assert fits["alpha"].settings["alpha"] == 0.01
+    # Ceilings in closed form: log B for InfoNCE, 1 + log((B - 1)/α) for α-InfoNCE (B = 128).
+    assert fits["infonce"].settings["ceiling"] == pytest.approx(math.log(128))
+    assert fits["alpha"].settings["ceiling"] == pytest.approx(1 + math.log(127 / 0.01))
+    assert fits["nwj"].settings["ceiling"] is None
+
+
+@pytest.mark.parametrize("method", ["nwj", "infonce"])
+def test_stderr_matches_the_spread_over_fresh_test_splits(method: str) -> None:
+    # The stderr claims to measure the test split's sampling noise given the trained critic.
+    # Keep the training and validation rows fixed (so the critic is the same, bit for bit) and
+    # redraw only the test rows: the spread of the reported values is then exactly that noise.
+    n, reps = 1000, 20
+    task = gaussian(2, mi=TRUTH)
+    order = np.random.default_rng(0).permutation(n)  # neural_estimate's split for seed=0
+    test_rows = order[n - n // 5 :]
+    x0, y0 = task.sample(n, seed=100)
+    options = {"hidden": 16, "steps": 150, "eval_every": 50, "lr": 3e-3, "batch_size": 32}
+    values, stderrs, critics = [], [], set()
+    for rep in range(reps):
+        x, y = x0.copy(), y0.copy()
+        x[test_rows], y[test_rows] = task.sample(len(test_rows), seed=1000 + rep)
+        est = neural_estimate(x, y, method, seed=0, device="cpu", **options)
+        assert est.settings["n_test"] == len(test_rows)
+        values.append(est.value)
+        stderrs.append(est.stderr)
+        critics.add(tuple(est.history["validation"]))
+    assert len(critics) == 1  # the same critic every time: only the test rows changed
+    ratio = float(np.mean(stderrs)) / float(np.std(values, ddof=1))
+    # sd of a 20-sample sd is about 16%; an se computed as if all P x m overlapping test
+    # batches were independent would be sqrt(P) ≈ 3.3 times too small (ratio ≈ 0.3).
+    assert 0.55 < ratio < 1.8, ratio
 
 
 def test_overfitting_critic_does_not_inflate_the_value() -> None:
@@ -349,6 +380,10 @@ def test_mcallester_stratos_limit() -> None:
     assert diagnostics.sample_limit(10.0, 1000) is None
     message = diagnostics.sample_limit(30.0, 1000)
     assert message is not None and "high-confidence lower bound" in message
+    # The theorem: B <= ln(2kN^2) with probability >= 1 - delta - 1.01/k, i.e. the limit is
+    # exceeded with probability at most delta + 1.01/k (not "above 1 - delta - 1.01/k").
+    assert "with probability at most delta + 0.05" in message
+    assert "1 - delta - " not in message
 
 
 def test_not_converged_function() -> None:
@@ -357,3 +392,40 @@ def test_not_converged_function() -> None:
     # Best at the very last evaluation of a run that used every step.
     assert diagnostics.not_converged(True, False, 600, 600, 50, [1.0, 1.1, 1.101]) is not None
     assert diagnostics.not_converged(True, False, 550, 600, 50, [1.0, 1.1, 1.09]) is None
+
+
+def test_stderr_uses_within_partition_deviations() -> None:
+    # Every partition of the test split reuses the same rows. In the extreme where each of the
+    # P partitions holds the same m batch values (reshuffled), the reported value is the mean
+    # of m independent batch values and its se is the textbook sd(ddof=1) / sqrt(m), whatever P.
+    from mibound.neural import _stderr
+
+    batch_values = np.array([0.9, 1.3, 0.7, 1.1, 1.0, 0.6])
+    m = batch_values.size
+    textbook = batch_values.std(ddof=1) / math.sqrt(m)
+    rng = np.random.default_rng(0)
+    for passes in (1, 2, 16):
+        values = np.concatenate([rng.permutation(batch_values) for _ in range(passes)])
+        assert _stderr(values, m) == pytest.approx(textbook, rel=1e-12)
+    assert math.isnan(_stderr(np.array([1.0, 2.0, 3.0]), 1))
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_reported_value_is_the_bound_named_in_settings(method: str) -> None:
+    # settings["reported_bound"] names the bound; the held-out value must be computed with it
+    # (e.g. js reports NWJ on the JS-trained critic, not SMILE or the JS objective).
+    from mibound import bounds
+    from mibound.neural import _REPORTED, _report
+
+    g = torch.Generator().manual_seed(0)
+    scores = torch.randn(3, 16, 16, generator=g, dtype=torch.float64)
+    log_a = torch.randn(3, 16, generator=g, dtype=torch.float64)
+    tau, alpha = 0.7, 0.3
+    extra = {
+        "tuba": (log_a,),
+        "interpolated": (alpha, log_a),
+        "smile": (tau,),
+    }.get(_REPORTED[method], ())
+    expected = getattr(bounds, _REPORTED[method])(scores, *extra)
+    got = _report(method, tau=tau, alpha=alpha)(scores, log_a)
+    torch.testing.assert_close(got, expected, rtol=0, atol=1e-12)

@@ -108,3 +108,29 @@ def test_not_converged_when_still_rising() -> None:
         lr=1e-3,
     )
     assert not result.converged
+
+
+def test_early_stopping_without_restoring_the_best() -> None:
+    # restore_best=False must still track the best evaluation and stop early; it only skips
+    # reloading those parameters at the end.
+    runs = {}
+    for restore in (True, False):
+        module, objective, sample = _quadratic()
+        values = iter([1.0, 2.0, 5.0] + [0.0] * 100)
+        result = train(
+            module,
+            objective,
+            sample,
+            validate=lambda values=values: next(values),
+            steps=1000,
+            lr=0.01,
+            eval_every=10,
+            patience=3,
+            min_steps=0,
+            restore_best=restore,
+        )
+        runs[restore] = (result, float(module.weight.detach()))
+    for result, _ in runs.values():
+        assert result.stopped_early and result.steps_run == 60 and result.best_step == 30
+    # Restored: the weight of step 30; not restored: the later weight of step 60.
+    assert runs[False][1] > runs[True][1] + 0.1

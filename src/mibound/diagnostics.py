@@ -165,9 +165,10 @@ def sample_limit(value: float, n: int, *, k: int = MS_K) -> str | None:
         return None
     return (
         f"beyond the sample limit: {value:.3f} nats exceeds ln(2kN^2) = {limit:.3f} "
-        f"(N = {n}, k = {k}); by McAllester & Stratos (2020) no distribution-free lower bound "
-        f"from N samples exceeds this with probability above 1 - delta - {1.01 / k:.3f}, so "
-        "this value cannot be a high-confidence lower bound; treat it as an estimate"
+        f"(N = {n}, k = {k}); by McAllester & Stratos (2020) a distribution-free lower bound "
+        f"with confidence 1 - delta from N samples exceeds this with probability at most "
+        f"delta + {1.01 / k:.3f}, so this value cannot be a high-confidence lower bound; treat "
+        "it as an estimate"
     )
 
 

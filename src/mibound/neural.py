@@ -13,10 +13,15 @@ bounds of :mod:`mibound.bounds`, using the shared loop :func:`mibound.train.trai
    checkpoints (that is biased upward).
 
 The standard error comes from the spread of the bound across disjoint held-out minibatches:
-with :math:`m` disjoint batches per partition and batch values :math:`v_b`,
-:math:`\mathrm{se} = \mathrm{sd}(v) / \sqrt{m}`. Averaging over several partitions can only
-lower the variance, so this is conservative. ``ci = value ± 1.96 se``. It measures the test
-split's sampling noise given the trained critic, not the critic's training randomness.
+with :math:`m` disjoint batches per partition and batch values :math:`v_{p,b}`,
+:math:`\mathrm{se} = s / \sqrt{m}` where :math:`s^2` is the pooled *within-partition* variance
+(deviations from each partition's own mean, :math:`P(m - 1)` degrees of freedom), an unbiased
+estimate of one batch value's variance: the se of a single partition's mean. Averaging over
+several partitions can only lower the variance, so this is conservative. (One sd over all
+:math:`P m` batches around a common mean would be biased low by the factor
+:math:`\sqrt{(m-1)/m}`, since every partition reuses the same test rows.)
+``ci = value ± 1.96 se``. It measures the test split's sampling noise given the trained critic,
+not the critic's training randomness.
 
 Methods (all with the critic convention of :mod:`mibound.bounds`, optimal critic = pointwise MI):
 
@@ -130,15 +135,17 @@ def neural_estimate(
 
     .. math:: \hat I = \frac{1}{P m} \sum_{p=1}^{P} \sum_{b=1}^{m}
         \mathrm{bound}\big(S^{(p, b)}\big), \qquad
-        \mathrm{se} = \frac{\mathrm{sd}_{p, b}\, \mathrm{bound}(S^{(p, b)})}{\sqrt{m}}
+        \mathrm{se}^2 = \frac{1}{m} \cdot \frac{1}{P (m - 1)} \sum_{p, b}
+        \big(\mathrm{bound}(S^{(p, b)}) - \overline{\mathrm{bound}}^{(p)}\big)^2
 
     with :math:`m = \lfloor n_\mathrm{test} / B \rfloor` disjoint batches per random partition
     and :math:`P` partitions (about ``eval_batches`` batches in all).
 
     Side: a **lower bound** (up to test-set noise) for every method but ``smile``, which is an
     **estimate**. Ceilings: InfoNCE :math:`\log B`; α-InfoNCE :math:`1 + \log((B-1)/α)`;
-    NWJ/DV/MINE/TUBA/JS need on the order of :math:`e^{I}` negatives per batch; no
-    high-confidence lower bound from N samples exceeds :math:`\ln(2kN^2)`
+    NWJ/DV/MINE/TUBA/JS need on the order of :math:`e^{I}` negatives per batch; a
+    distribution-free lower bound with confidence :math:`1 - \delta` from N samples exceeds
+    :math:`\ln(2kN^2)` with probability at most :math:`\delta + 1.01/k`
     (:func:`mibound.diagnostics.mcallester_stratos_limit`).
 
     Arguments:
@@ -387,7 +394,7 @@ def _fit(
     values = torch.cat(values_list).cpu().numpy()
     log_z = torch.cat(log_z_list).cpu().numpy()
     value = float(values.mean())
-    stderr = float(values.std(ddof=1) / math.sqrt(m)) if values.size > 1 else math.nan
+    stderr = _stderr(values, m)
 
     ceiling = _ceiling(method, batch, alpha)
     bias = _dv_bias(log_z, batch) if method in ("dv", "mine") else None
@@ -422,8 +429,8 @@ def _fit(
         "test_batches_disjoint": m,
         "test_passes": passes,
         "stderr_method": (
-            "sd of the bound over held-out test minibatches / sqrt(number of disjoint "
-            "minibatches in one partition of the test split)"
+            "pooled within-partition sd of the bound over held-out test minibatches / "
+            "sqrt(number of disjoint minibatches in one partition of the test split)"
         ),
         "ceiling": ceiling,
         "device": str(dev),
@@ -535,6 +542,21 @@ def _log_partition(scores: Tensor) -> Tensor:
     b = scores.shape[-1]
     eye = torch.eye(b, dtype=torch.bool, device=scores.device)
     return torch.logsumexp(scores.masked_fill(eye, -math.inf), dim=(-2, -1)) - math.log(b * (b - 1))
+
+
+def _stderr(values: np.ndarray, m: int) -> float:
+    """se of one partition's mean from the pooled within-partition variance of batch values.
+
+    ``values`` holds P partitions of m disjoint batches each, partition by partition. The
+    partitions reuse the same test rows, so deviations are taken from each partition's own
+    mean (P (m - 1) degrees of freedom); a single sd over all P m values would estimate the
+    batch variance times (m - 1)/m.
+    """
+    if m < 2 or values.size % m:
+        return math.nan
+    v = values.reshape(-1, m)
+    variance = float(((v - v.mean(axis=1, keepdims=True)) ** 2).sum()) / (v.shape[0] * (m - 1))
+    return math.sqrt(variance / m)
 
 
 def _ceiling(method: str, batch: int, alpha: float) -> float | None:

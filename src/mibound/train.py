@@ -186,7 +186,7 @@ def train(
                     history["validation"].append(val)
                     if bar is not None:
                         bar.update(task_id, description=f"{description} (val {val:.3f})")
-                    if val > best_value + tolerance or best_state is None:
+                    if val > best_value + tolerance or len(history["validation"]) == 1:
                         best_value, best_step, bad_evals = max(val, best_value), step, 0
                         if restore_best:
                             best_state = [p.detach().clone() for p in params]

@@ -84,7 +84,7 @@ def train_staircase(
     (each is a lower bound in expectation except SMILE, an estimate): NWJ
     :math:`\bar S_{ii} - \overline{e^{S_{ij}}}_{i \ne j} + 1`; DV/MINE
     :math:`\bar S_{ii} - \log \overline{e^{S_{ij}}}_{i \ne j}`; InfoNCE (ceiling
-    :math:`\log B`); α-InfoNCE (ceiling :math:`1 + \log(B/α)`) with a learned baseline
+    :math:`\log B`); α-InfoNCE (ceiling :math:`1 + \log((B - 1)/α)`) with a learned baseline
     :math:`a(x)`; JS (NWJ on a JS-trained critic); SMILE(τ) on a JS-trained critic.
 
     Arguments:
