@@ -348,6 +348,26 @@ def test_diagnostics_fire_when_training_is_cut_short() -> None:
     assert any(d.startswith("training may not have converged") for d in est.diagnostics)
 
 
+def test_diagnostics_fire_on_overfitting() -> None:
+    # 40 joint dimensions, 8 nats, 360 training pairs, a wide critic trained past its fit:
+    # it memorises the training pairs and the held-out value falls far behind.
+    x, y = gaussian(20, mi=8.0).sample(600, seed=0)
+    est = neural_estimate(
+        x, y, "infonce", seed=0, batch_size=32, steps=1500, patience=100, device="cpu"
+    )
+    gap = est.settings["train_value"] - est.value
+    assert gap > 0.5
+    assert any(d.startswith("over-fitting") for d in est.diagnostics)
+
+
+def test_overfitting_function() -> None:
+    assert "over-fitting" in diagnostics.overfitting(6.0, 2.5, 0.05)
+    assert diagnostics.overfitting(1.04, 1.0, 0.03) is None  # below the 0.5-nat margin
+    assert diagnostics.overfitting(12.0, 10.0, 0.1) is None  # below 20% of the value
+    assert diagnostics.overfitting(3.0, 2.0, 0.3) is None  # below four standard errors
+    assert diagnostics.overfitting(math.inf, 2.0, 0.1) is None
+
+
 def test_diagnostics_silent_on_easy_case(fits: dict) -> None:
     assert fits["infonce"].diagnostics == []
     assert fits["smile"].diagnostics == []

@@ -13,6 +13,8 @@ callers collect ``[d for d in (...) if d]``. The theory behind them:
 - McAllester & Stratos (2020): no distribution-free high-confidence lower bound computed from N
   samples can be much above :math:`\ln N` (precise form in :func:`mcallester_stratos_limit`).
 - A critic whose held-out value was still rising when training stopped under-reports the MI.
+- A critic that scores its training pairs much higher than held-out pairs has memorised them:
+  the held-out value is then limited by the number of samples, not by the MI.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ __all__ = [
     "exp_variance",
     "mcallester_stratos_limit",
     "not_converged",
+    "overfitting",
     "sample_limit",
     "saturation",
 ]
@@ -206,6 +209,44 @@ def not_converged(
     return (
         f"training may not have converged: the held-out value was still improving at step "
         f"{steps_run}{trend}; the value likely under-reports the MI; raise steps"
+    )
+
+
+def overfitting(
+    train_value: float, test_value: float, stderr: float, *, margin: float = 0.5
+) -> str | None:
+    """Warns when the same bound is much larger on training pairs than on held-out pairs.
+
+    The gap is the critic's memorisation of its training pairs. The held-out value stays a valid
+    lower bound (or estimate), but it is then limited by the sample size rather than by the MI:
+    a larger N, a smaller critic or weight decay would give a larger value.
+
+    Arguments:
+        train_value: The bound on training-split minibatches (nats).
+        test_value: The same bound on the held-out test split (nats).
+        stderr: The standard error of ``test_value``.
+        margin: Smallest gap (nats) that counts, also at least 20% of the held-out value and
+            four standard errors.
+
+    Returns:
+        The warning, or None.
+
+    Example:
+        >>> overfitting(6.0, 2.5, 0.05) is not None
+        True
+        >>> overfitting(1.02, 0.98, 0.03) is None
+        True
+    """
+    if not (math.isfinite(train_value) and math.isfinite(test_value)):
+        return None
+    gap = train_value - test_value
+    if gap <= max(margin, 0.2 * abs(test_value), 4 * stderr):
+        return None
+    return (
+        f"over-fitting: the critic scores its training pairs {train_value:.3f} nats and held-out "
+        f"pairs {test_value:.3f}; it has memorised the training data, so the value is limited "
+        "by the number of samples and the MI may be much larger; more data (or a smaller "
+        "critic, weight decay) is needed to say more"
     )
 
 

@@ -396,11 +396,24 @@ def _fit(
     value = float(values.mean())
     stderr = _stderr(values, m)
 
+    # The same bound on training pairs (for the over-fitting diagnostic only).
+    m_train = min(n_train // batch, max(m, 1))
+    train_index = _partitions(n_train, batch, passes=1, seed=seed + 3, limit=m_train).to(dev)
+    train_terms = []
+    with torch.no_grad():
+        for chunk in _chunks(train_index, critic, batch):
+            s, log_a = scores_and_baseline(x_tr[chunk], y_tr[chunk])
+            train_terms.append(report(s.double(), None if log_a is None else log_a.double()))
+    train_value = float(torch.cat(train_terms).mean())
+
     ceiling = _ceiling(method, batch, alpha)
     bias = _dv_bias(log_z, batch) if method in ("dv", "mine") else None
     notes = _diagnose(
         method, value, stderr, values, log_z, batch, n, ceiling, result, eval_every, bias
     )
+    overfit = diagnostics.overfitting(train_value, value, stderr)
+    if overfit:
+        notes.append(overfit)
     settings: dict[str, Any] = {
         "method": method,
         "reported_bound": _REPORTED[method],
@@ -433,6 +446,7 @@ def _fit(
             "sqrt(number of disjoint minibatches in one partition of the test split)"
         ),
         "ceiling": ceiling,
+        "train_value": train_value,
         "device": str(dev),
         "threads": torch.get_num_threads() if dev.type == "cpu" else None,
         "dtype": str(torch_dtype).replace("torch.", ""),
