@@ -192,22 +192,15 @@ def _plot_sandwich(rows: list[dict[str, Any]], path: Path) -> Path | None:
         ax = fig.add_subplot(1, len(panels), i + 1)
         xs = [r["options"][key] for r in group]
         truth = group[0]["truth"]
-        ax.errorbar(
-            xs,
-            [r["lower"] for r in group],
-            yerr=[1.96 * (r["lower_stderr"] or 0) for r in group],
-            fmt="^-",
-            color="C2",
-            label="lower bound",
-        )
-        ax.errorbar(
-            xs,
-            [r["upper"] for r in group],
-            yerr=[1.96 * (r["upper_stderr"] or 0) for r in group],
-            fmt="v-",
-            color="C3",
-            label="upper bound",
-        )
+        for side, fmt, color in (("lower", "^-", "C2"), ("upper", "v-", "C3")):
+            ax.errorbar(
+                xs,
+                [r[side] for r in group],
+                yerr=[1.96 * (r[f"{side}_stderr"] or 0) for r in group],
+                fmt=fmt,
+                color=color,
+                label=f"{side} bound",
+            )
         ax.axhline(truth, color="k", lw=1, label=f"true MI = {truth:g}")
         if target is not None:
             ax.axhline(
@@ -317,7 +310,7 @@ def _staircase_summary(rows: list[dict[str, Any]]) -> str:
     return "\n".join(out) + "\n" if out else ""
 
 
-def _staircase_comment(rows: list[dict[str, Any]], s: dict[str, Any]) -> str:
+def _staircase_comment(rows: list[dict[str, Any]]) -> str:
     """What the NWJ curves show, stated from the numbers (empty when a run is missing)."""
     last = {r["method"]: r["levels"][-1] for r in rows if r.get("status") == "ok"}
     out = []
@@ -420,7 +413,7 @@ def demo(
         parts.append(f"![staircase]({png.name})\n")
     parts += [
         _staircase_summary(stair),
-        _staircase_comment(stair, settings),
+        _staircase_comment(stair),
         staircase_table(stair),
     ]
     parts.append(
