@@ -382,29 +382,27 @@ def _fit(
     passes = max(1, min(50, math.ceil(eval_batches / m)))
     test_index = _partitions(n_test, batch, passes=passes, seed=seed + 2).to(dev)
     report = _report(method, tau=tau, alpha=alpha)
-    values_list, log_z_list = [], []
     module.eval()
-    with torch.no_grad():
-        for chunk in _chunks(test_index, critic, batch):
-            s, log_a = scores_and_baseline(x_te[chunk], y_te[chunk])
+
+    @torch.no_grad()
+    def bound_on(xs: Tensor, ys: Tensor, index: Tensor) -> tuple[np.ndarray, np.ndarray]:
+        """The reported bound and log-partition of each minibatch ``index`` selects (float64)."""
+        values_list, log_z_list = [], []
+        for chunk in _chunks(index, critic, batch):
+            s, log_a = scores_and_baseline(xs[chunk], ys[chunk])
             s = s.double()
-            log_a = None if log_a is None else log_a.double()
-            values_list.append(report(s, log_a))
+            values_list.append(report(s, None if log_a is None else log_a.double()))
             log_z_list.append(_log_partition(s))
-    values = torch.cat(values_list).cpu().numpy()
-    log_z = torch.cat(log_z_list).cpu().numpy()
+        return torch.cat(values_list).cpu().numpy(), torch.cat(log_z_list).cpu().numpy()
+
+    values, log_z = bound_on(x_te, y_te, test_index)
     value = float(values.mean())
     stderr = _stderr(values, m)
 
     # The same bound on training pairs (for the over-fitting diagnostic only).
     m_train = min(n_train // batch, max(m, 1))
     train_index = _partitions(n_train, batch, passes=1, seed=seed + 3, limit=m_train).to(dev)
-    train_terms = []
-    with torch.no_grad():
-        for chunk in _chunks(train_index, critic, batch):
-            s, log_a = scores_and_baseline(x_tr[chunk], y_tr[chunk])
-            train_terms.append(report(s.double(), None if log_a is None else log_a.double()))
-    train_value = float(torch.cat(train_terms).mean())
+    train_value = float(bound_on(x_tr, y_tr, train_index)[0].mean())
 
     ceiling = _ceiling(method, batch, alpha)
     bias = _dv_bias(log_z, batch) if method in ("dv", "mine") else None
