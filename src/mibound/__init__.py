@@ -9,6 +9,7 @@ from mibound import bounds, critics, diagnostics, encoders, models, neural, task
 from mibound._version import __version__
 from mibound.ais import ais_sandwich
 from mibound.cca import gaussian
+from mibound.copula import normal_scores
 from mibound.estimation import estimate
 from mibound.knn import ksg
 from mibound.known_density import known_conditional, known_marginal, lautum, sandwich
@@ -27,6 +28,7 @@ __all__ = [
     "ksg",
     "lautum",
     "models",
+    "normal_scores",
     "neural",
     "sandwich",
     "tasks",

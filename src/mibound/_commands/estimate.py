@@ -10,8 +10,20 @@ import click
 
 __all__ = ["command"]
 
-_METHODS = ("nwj", "dv", "mine", "infonce", "tuba", "alpha", "js", "smile", "ksg", "gaussian")
-_NEURAL = _METHODS[:8]
+_METHODS = (
+    "auto",
+    "nwj",
+    "dv",
+    "mine",
+    "infonce",
+    "tuba",
+    "alpha",
+    "js",
+    "smile",
+    "ksg",
+    "gaussian",
+)
+_NEURAL = _METHODS[1:9]
 
 
 @click.command(name="estimate")
@@ -34,7 +46,7 @@ _NEURAL = _METHODS[:8]
 @click.option(
     "--method",
     "-m",
-    default="smile",
+    default="auto",
     show_default=True,
     metavar="M",
     help=f"One of {', '.join(_METHODS)}.",
@@ -98,7 +110,18 @@ def command(
         raise UserError(f"--tau applies to --method smile only, not {method}")
     if alpha is not None and method != "alpha":
         raise UserError(f"--alpha applies to --method alpha only, not {method}")
-    if method in _NEURAL:
+    if method == "auto":
+        given = [name for name in ("--device", "--critic") if neural_only[name] is not None]
+        if given:
+            raise UserError(f"{', '.join(given)}: not options of --method auto")
+        options.update(
+            {
+                name: value
+                for name, value in (("steps", steps), ("batch_size", batch_size), ("k", k))
+                if value is not None
+            }
+        )
+    elif method in _NEURAL:
         if k is not None:
             raise UserError(f"--k applies to --method ksg only, not {method}")
         options.update(

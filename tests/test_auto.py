@@ -1,0 +1,128 @@
+"""The default estimate: closed-form parts exactly, the whole against known MI within error."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import mibound
+from mibound.auto import GaussianCopulaCritic, auto, radial_dependence
+from mibound.cca import gaussian
+
+
+def _gaussian_pairs(n: int, rho: float, d: int, seed: int) -> tuple[np.ndarray, np.ndarray, float]:
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, d))
+    y = rho * x + math.sqrt(1 - rho**2) * rng.standard_normal((n, d))
+    return x, y, -0.5 * d * math.log(1 - rho**2)
+
+
+def test_critic_mean_on_its_own_samples_is_the_canonical_correlation_mi() -> None:
+    x, y, _ = _gaussian_pairs(800, 0.6, 3, seed=0)
+    u, v = x, np.column_stack([y[:, :2], y[:, 2] + 0.5 * x[:, 0] ** 2])
+    critic = GaussianCopulaCritic(u, v)
+    # corrcoef standardises, and f_G is invariant to the scale of each column.
+    ut = torch.as_tensor((u - u.mean(0)) / u.std(0))
+    vt = torch.as_tensor((v - v.mean(0)) / v.std(0))
+    assert float(critic.joint(ut, vt).mean()) == pytest.approx(gaussian(u, v).value, abs=1e-10)
+    assert critic.value == pytest.approx(gaussian(u, v).value, abs=1e-10)
+    pairs = critic.pairs(ut[:50], vt[:50])
+    assert torch.allclose(pairs.diagonal(), critic.joint(ut[:50], vt[:50]), atol=1e-12)
+
+
+def test_critic_is_the_exact_pointwise_mi_for_a_known_correlation() -> None:
+    # With the population R the critic is log p(u,v) / (p(u) p(v)); at u = v = 0 for one pair
+    # with correlation rho it is -0.5 log(1 - rho^2), and E_{p(u)p(v)} e^f = 1.
+    rho = 0.8
+    r = np.array([[1.0, rho], [rho, 1.0]])
+    rng = np.random.default_rng(1)
+    z = rng.multivariate_normal([0, 0], r, size=200_000)
+    critic = GaussianCopulaCritic(z[:, :1], z[:, 1:])
+    zero = torch.zeros(1, 1, dtype=torch.float64)
+    assert float(critic.joint(zero, zero)) == pytest.approx(-0.5 * math.log(1 - rho**2), abs=5e-3)
+    u, v = torch.as_tensor(z[:, :1]), torch.as_tensor(rng.permutation(z[:, 1:]))
+    mean_exp = torch.exp(critic.joint(u, v))
+    se = float(mean_exp.std()) / math.sqrt(len(mean_exp))
+    assert abs(float(mean_exp.mean()) - 1) < 4 * se
+
+
+def test_radial_statistic_is_null_for_warped_gaussians_and_large_for_student_t() -> None:
+    from mibound.copula import normal_scores
+
+    x, y, _ = _gaussian_pairs(4000, 0.7, 3, seed=2)
+    assert abs(radial_dependence(normal_scores(np.sinh(x)), normal_scores(y**3))) < 4
+    rng = np.random.default_rng(2)
+    scale = np.sqrt(rng.chisquare(2, size=(4000, 1)) / 2)  # Student-t, 2 dof, identity
+    xt, yt = rng.standard_normal((4000, 3)) / scale, rng.standard_normal((4000, 3)) / scale
+    assert radial_dependence(normal_scores(xt), normal_scores(yt)) > 8
+
+
+def test_low_dimension_takes_ksg_on_the_scores() -> None:
+    x, y, truth = _gaussian_pairs(3000, 0.75, 1, seed=3)
+    est = auto(np.exp(x), y, seed=0)
+    assert est.settings["path"].startswith("ksg")
+    assert est.kind == "estimate" and est.method == "auto"
+    ref = mibound.ksg(mibound.normal_scores(np.exp(x)), mibound.normal_scores(y))
+    assert abs(est.value - ref.value) < 3 * ref.stderr  # same estimator, other noise stream
+    assert abs(est.value - truth) < 4 * est.stderr + 0.02  # KSG's small bias at k = 3
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1])
+def test_warped_gaussian_in_six_dimensions_is_recovered(seed: int) -> None:
+    x, y, truth = _gaussian_pairs(3000, 0.6, 3, seed=10 + seed)
+    est = auto(np.sinh(2 * x), y**3, seed=seed, steps=300)
+    assert est.settings["path"].startswith("gaussian-copula")
+    assert abs(est.value - truth) < 4 * est.stderr + 0.02
+    assert not any("disagree" in d for d in est.diagnostics)
+
+
+@pytest.mark.slow
+def test_independent_data_give_a_value_near_zero() -> None:
+    rng = np.random.default_rng(5)
+    x, y = rng.standard_normal((3000, 4)), rng.standard_normal((3000, 4))
+    est = auto(x, y, seed=0, steps=300)
+    assert abs(est.value) < 4 * est.stderr + 0.01
+
+
+@pytest.mark.slow
+def test_non_gaussian_dependence_is_learned_by_the_residual() -> None:
+    # y = x^2 + noise per coordinate: uncorrelated, so the Gaussian-copula part sees nothing.
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((3000, 2))
+    y = x**2 + 0.3 * rng.standard_normal((3000, 2))
+    est = auto(x, y, seed=0, steps=800)
+    assert est.settings["candidates"]["gaussian_copula"] < 0.02
+    assert est.value > 0.5 and any(est.settings["residual_used"])
+
+
+def test_same_seed_same_value_and_stream_independent_of_the_users() -> None:
+    x, y, _ = _gaussian_pairs(400, 0.6, 2, seed=0)
+    a = auto(x, y, seed=4, steps=50, folds=2)
+    b = auto(x, y, seed=4, steps=50, folds=2)
+    assert a.value == b.value and a.stderr == b.stderr
+
+
+def test_default_method_of_estimate_is_auto() -> None:
+    import inspect
+
+    assert inspect.signature(mibound.estimate).parameters["method"].default == "auto"
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "match"),
+    [
+        ({"folds": 1}, ValueError, "folds: expected an integer >= 2, got 1"),
+        ({"steps": 2.5}, TypeError, "steps: expected an integer"),
+        ({"lr": -1.0}, ValueError, "lr: expected a positive finite number"),
+        ({"seed": -1}, ValueError, "seed: expected an integer >= 0"),
+        ({"hidden": "64"}, TypeError, "hidden: expected an integer"),
+    ],
+)
+def test_bad_options_name_the_argument(options: dict, error: type, match: str) -> None:
+    x, y, _ = _gaussian_pairs(200, 0.5, 2, seed=0)
+    with pytest.raises(error, match=match):
+        auto(x, y, **options)
