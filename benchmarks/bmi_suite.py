@@ -99,15 +99,28 @@ def _done(path: Path) -> set[str]:
     return done
 
 
-def run(samples: Path, out: Path, sizes: list[int], seeds: list[int], methods: list[str]) -> None:
-    """Estimates every cell not yet in ``out/results.jsonl``; one fsync-ed line per cell."""
+def run(
+    samples: Path,
+    out: Path,
+    sizes: list[int],
+    seeds: list[int],
+    methods: list[str],
+    shard: tuple[int, int] = (0, 1),
+) -> None:
+    """Estimates every cell not yet in the results; one fsync-ed JSON line per finished cell.
+
+    ``shard = (i, k)`` runs every k-th task starting at the i-th, into its own file
+    ``results-i-of-k.jsonl``, so k processes can share the work (and resume independently).
+    """
     import numpy as np
 
     import mibound
 
-    meta = json.loads((samples / "tasks.json").read_text())
+    meta = json.loads((samples / "tasks.json").read_text())[shard[0] :: shard[1]]
     out.mkdir(parents=True, exist_ok=True)
-    results = out / "results.jsonl"
+    results = out / (
+        "results.jsonl" if shard[1] == 1 else f"results-{shard[0]}-of-{shard[1]}.jsonl"
+    )
     done = _done(results)
     load = os.getloadavg()[0]
     print(
@@ -154,8 +167,10 @@ def run(samples: Path, out: Path, sizes: list[int], seeds: list[int], methods: l
 
 
 def _rows(out: Path) -> list[dict[str, Any]]:
-    path = out / "results.jsonl"
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    rows = []
+    for path in sorted(out.glob("results*.jsonl")):
+        rows += [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return rows
 
 
 def report(out: Path, doc: Path | None, figure: Path | None) -> str:
@@ -261,6 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--n", type=int, nargs="+", default=[5000])
     r.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     r.add_argument("--methods", nargs="+", default=list(DEFAULT_METHODS))
+    r.add_argument("--shard", default="0/1", help="i/k: every k-th task from the i-th")
     p = sub.add_parser("report", help="markdown table and figure")
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--doc", type=Path)
@@ -269,7 +285,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.stage == "sample":
         sample(args.out, args.n, args.seeds)
     elif args.stage == "run":
-        run(args.samples, args.out, args.n, args.seeds, args.methods)
+        i, k = (int(part) for part in args.shard.split("/"))
+        run(args.samples, args.out, args.n, args.seeds, args.methods, (i, k))
     else:
         print(report(args.out, args.doc, args.figure))
     return 0
