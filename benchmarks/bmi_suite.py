@@ -180,8 +180,8 @@ def report(out: Path, doc: Path | None, figure: Path | None) -> str:
     sizes = sorted({r["n"] for r in rows})
     lines = [
         "| method | n | seed | mean abs. error | tasks within 0.1 | max abs. error | "
-        "median s/task | flagged (diagnostic) among errors > 0.1 |",
-        "|---|---|---|---|---|---|---|---|",
+        "median s/task | flagged (diagnostic) among errors > 0.1 | 95% CI covers truth |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for method in methods:
         for n in sizes:
@@ -191,12 +191,17 @@ def report(out: Path, doc: Path | None, figure: Path | None) -> str:
                     continue
                 errors = [abs(r["value"] - r["truth"]) for r in sel]
                 seconds = statistics.median(r["seconds"] for r in sel)
+                covered = sum(
+                    abs(r["value"] - r["truth"]) <= 1.959964 * r["stderr"]
+                    for r in sel
+                    if r["stderr"] is not None and math.isfinite(r["stderr"])
+                )
                 bad = [r for r in sel if abs(r["value"] - r["truth"]) > 0.1]
                 flagged = sum(1 for r in bad if r.get("diagnostics"))
                 lines.append(
                     f"| {method} | {n} | {seed} | {statistics.mean(errors):.3f} "
                     f"({len(sel)} tasks) | {sum(e <= 0.1 for e in errors)} | {max(errors):.3f} | "
-                    f"{seconds:.1f} | {flagged} of {len(bad)} |"
+                    f"{seconds:.1f} | {flagged} of {len(bad)} | {covered} of {len(sel)} |"
                 )
     lines += [
         "",

@@ -70,6 +70,7 @@ def _settings(quick: bool) -> dict[str, Any]:
             "neural_steps": 60,
             "neural_batch": 32,
             "neural_methods": ("infonce", "smile"),
+            "auto_steps": 100,
         }
     return {
         "steps_per_level": 800,
@@ -89,6 +90,7 @@ def _settings(quick: bool) -> dict[str, Any]:
         "neural_steps": 400,
         "neural_batch": 128,
         "neural_methods": ("nwj", "dv", "mine", "infonce", "tuba", "alpha", "js", "smile"),
+        "auto_steps": 2000,
     }
 
 
@@ -131,7 +133,11 @@ def _cells(s: dict[str, Any], notes: list[str]) -> list[dict[str, Any]]:
             "The known-joint sandwich (mibound.sandwich) is not available in this installation: "
             "section 2 skipped."
         )
-    estimators: list[dict[str, Any]] = [{"method": "ksg"}, {"method": "gaussian"}]
+    estimators: list[dict[str, Any]] = [
+        {"method": "auto", "steps": s["auto_steps"], "name": "auto"},
+        {"method": "ksg"},
+        {"method": "gaussian"},
+    ]
     if _available("mibound.neural"):
         estimators += [
             {"method": m, "steps": s["neural_steps"], "batch_size": s["neural_batch"], "name": m}
@@ -431,7 +437,7 @@ def demo(
     else:
         parts.append("_Skipped: mibound.sandwich is not available in this installation._\n")
     parts.append("## 3. Every estimator on tasks with known MI\n")
-    if any(r["runner"] == "estimate" and r["method"] not in ("ksg", "gaussian") for r in table):
+    if any(r["runner"] == "estimate" and r["method"] not in ("auto", "ksg", "gaussian") for r in table):
         parts.append(
             f"Neural estimators: separable critic, {settings['neural_steps']} training steps, "
             f"batch B = {settings['neural_batch']} (InfoNCE ceiling log B = "
