@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mibound._checks import InvalidTypeError, InvalidValueError
 from mibound._inputs import as_pair
 from mibound.results import Estimate
 
@@ -50,7 +51,7 @@ def estimate(x: Any, y: Any, method: str = "smile", *, seed: int = 0, **options:
         'estimate'
     """
     if not isinstance(method, str) or method.lower() not in METHODS:
-        raise ValueError(f"method: expected one of {', '.join(METHODS)}, got {method!r}")
+        raise InvalidValueError(f"method: expected one of {', '.join(METHODS)}, got {method!r}")
     method = method.lower()
     xa, ya = as_pair(x, y)
     if method == "ksg":
@@ -61,7 +62,7 @@ def estimate(x: Any, y: Any, method: str = "smile", *, seed: int = 0, **options:
         from mibound.cca import gaussian
 
         if options:
-            raise TypeError(
+            raise InvalidTypeError(
                 f"options: method 'gaussian' takes no options, got {', '.join(sorted(options))}"
             )
         return gaussian(xa, ya)
