@@ -120,8 +120,8 @@ def test_default_method_of_estimate_is_auto() -> None:
     [
         ({"folds": 1}, ValueError, "folds: expected an integer >= 2, got 1"),
         ({"steps": 2.5}, TypeError, "steps: expected an integer"),
-        ({"lr": -1.0}, ValueError, "lr: expected a positive finite number"),
-        ({"seed": -1}, ValueError, "seed: expected an integer >= 0"),
+        ({"lr": -1.0}, ValueError, r"lr: expected a finite number in \(0, inf\)"),
+        ({"seed": -1}, ValueError, "seed: expected a non-negative integer"),
         ({"hidden": "64"}, TypeError, "hidden: expected an integer"),
     ],
 )

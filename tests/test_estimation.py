@@ -29,7 +29,7 @@ def test_dispatch_to_ksg_and_gaussian() -> None:
 
 
 def test_unknown_method_lists_valid_ones() -> None:
-    with pytest.raises(ValueError, match=r"method: expected one of nwj, .*ksg, gaussian.*'foo'"):
+    with pytest.raises(ValueError, match=r"method: expected one of auto, nwj, .*ksg, gaussian.*'foo'"):
         estimate(*data(), method="foo")
 
 
@@ -56,11 +56,11 @@ def test_dispatch_to_neural(method: str, monkeypatch: pytest.MonkeyPatch) -> Non
     assert (cmethod, cseed, coptions) == (method, 5, {"steps": 10})
 
 
-def test_default_method_is_smile() -> None:
+def test_default_method_is_auto() -> None:
     import inspect
 
-    assert inspect.signature(estimate).parameters["method"].default == "smile"
-    assert set(METHODS) == {*NEURAL_METHODS, "ksg", "gaussian"}
+    assert inspect.signature(estimate).parameters["method"].default == "auto"
+    assert set(METHODS) == {"auto", *NEURAL_METHODS, "ksg", "gaussian"}
 
 
 def _bad_inputs() -> list:
@@ -85,7 +85,7 @@ def _bad_inputs() -> list:
     ]
 
 
-@pytest.mark.parametrize("method", ["ksg", "gaussian", "smile"])
+@pytest.mark.parametrize("method", ["auto", "ksg", "gaussian", "smile"])
 @pytest.mark.parametrize("case", range(8))
 def test_bad_inputs_name_the_argument(method: str, case: int) -> None:
     _, x, y, error, match = _bad_inputs()[case]

@@ -51,6 +51,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from mibound._checks import InvalidValueError, check_int, check_number, check_seed
 from mibound._inputs import as_pair
 from mibound._random import numpy_rng, stream_seed
 from mibound.copula import normal_scores, tie_fraction
@@ -152,22 +153,6 @@ def _dv(joint: Tensor, negatives: Tensor) -> Tensor:
 def _js(joint: Tensor, negatives: Tensor) -> Tensor:
     softplus = torch.nn.functional.softplus
     return (-softplus(-joint)).mean() - softplus(negatives).mean()
-
-
-def _check_int(name: str, value: object, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name}: expected an integer >= {minimum}, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name}: expected an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _check_float(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)):
-        raise TypeError(f"{name}: expected a positive number, got {type(value).__name__}")
-    if not (math.isfinite(float(value)) and value > 0):
-        raise ValueError(f"{name}: expected a positive finite number, got {value!r}")
-    return float(value)
 
 
 def _fold_value(
@@ -327,21 +312,21 @@ def auto(
         0.7
     """
     start = time.perf_counter()
-    seed = _check_int("seed", seed, 0)
-    folds = _check_int("folds", folds, 2)
-    steps = _check_int("steps", steps, 1)
-    batch_size = _check_int("batch_size", batch_size, 2)
-    hidden = _check_int("hidden", hidden, 1)
-    layers = _check_int("layers", layers, 1)
-    lr = _check_float("lr", lr)
-    low_dim = _check_int("low_dim", low_dim, 0)
-    k = _check_int("k", k, 1)
+    seed = check_seed(seed)
+    folds = check_int("folds", folds, 2)
+    steps = check_int("steps", steps, 1)
+    batch_size = check_int("batch_size", batch_size, 2)
+    hidden = check_int("hidden", hidden, 1)
+    layers = check_int("layers", layers, 1)
+    lr = check_number("lr", lr, low=0.0)
+    low_dim = check_int("low_dim", low_dim, 0)
+    k = check_int("k", k, 1)
     if threads is not None:
-        threads = _check_int("threads", threads, 1)
+        threads = check_int("threads", threads, 1)
     xa, ya = as_pair(x, y, min_n=max(10 * folds, 2 * k + 2))
     n, d_x, d_y = xa.shape[0], xa.shape[1], ya.shape[1]
     if n <= d_x + d_y + 1:
-        raise ValueError(
+        raise InvalidValueError(
             f"x, y: expected more samples than d_x + d_y + 1 = {d_x + d_y + 1}, got n = {n}"
         )
 

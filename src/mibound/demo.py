@@ -412,7 +412,9 @@ def demo(
     else:
         parts.append("_No sandwich run finished: see the notes below._\n")
     parts.append("## 3. Every estimator on tasks with known MI\n")
-    if any(r["runner"] == "estimate" and r["method"] not in ("auto", "ksg", "gaussian") for r in table):
+    if any(
+        r["runner"] == "estimate" and r["method"] not in ("auto", "ksg", "gaussian") for r in table
+    ):
         parts.append(
             f"Neural estimators: separable critic, {settings['neural_steps']} training steps, "
             f"batch B = {settings['neural_batch']} (InfoNCE ceiling log B = "
