@@ -29,7 +29,7 @@ def test_dispatch_to_ksg_and_gaussian() -> None:
 
 
 def test_unknown_method_lists_valid_ones() -> None:
-    with pytest.raises(ValueError, match=r"method: expected one of auto, nwj, .*ksg, gaussian.*'foo'"):
+    with pytest.raises(ValueError, match=r"expected one of auto, nwj, .*ksg, gaussian.*'foo'"):
         estimate(*data(), method="foo")
 
 
