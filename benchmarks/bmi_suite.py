@@ -135,7 +135,7 @@ def run(
                         cell = _cell_id(task["id"], n, seed, method)
                         if cell in done:
                             continue
-                        start = time.perf_counter()
+                        start, cpu = time.perf_counter(), time.process_time()
                         row: dict[str, Any] = {
                             "cell": cell,
                             "task": task["id"],
@@ -157,6 +157,7 @@ def run(
                         except Exception as err:  # recorded, the run goes on
                             row["error"] = f"{type(err).__name__}: {err}"
                         row["seconds"] = time.perf_counter() - start
+                        row["cpu_seconds"] = time.process_time() - cpu
                         fh.write(json.dumps(row) + "\n")
                         fh.flush()
                         os.fsync(fh.fileno())
