@@ -9,9 +9,11 @@ from mibound import bounds, critics, diagnostics, encoders, models, neural, task
 from mibound._version import __version__
 from mibound.ais import ais_sandwich
 from mibound.cca import gaussian
+from mibound.discrete import plugin
 from mibound.estimation import estimate
 from mibound.knn import ksg
 from mibound.known_density import known_conditional, known_marginal, lautum, sandwich
+from mibound.mixed import mixed
 
 __all__ = [
     "__version__",
@@ -26,8 +28,10 @@ __all__ = [
     "known_marginal",
     "ksg",
     "lautum",
+    "mixed",
     "models",
     "neural",
+    "plugin",
     "sandwich",
     "tasks",
     "train",

@@ -11,6 +11,7 @@ from mibound.tasks.base import Task
 from mibound.tasks.discrete import DiscreteTask, binary_symmetric_channel, categorical_copy
 from mibound.tasks.gaussian import GaussianTask, gaussian, gaussian_from_covariance
 from mibound.tasks.latent import LinearGaussianTask, linear_gaussian
+from mibound.tasks.mixed import LabelMixtureTask, UniformShiftTask, label_mixture, uniform_shift
 from mibound.tasks.mixture import (
     GaussianMixtureTask,
     gaussian_mixture,
@@ -41,12 +42,14 @@ __all__ = [
     "DiscreteTask",
     "GaussianMixtureTask",
     "GaussianTask",
+    "LabelMixtureTask",
     "LinearGaussianTask",
     "StudentTTask",
     "Task",
     "Transform",
     "TransformedTask",
     "UniformNoiseTask",
+    "UniformShiftTask",
     "binary_symmetric_channel",
     "categorical_copy",
     "families",
@@ -55,6 +58,7 @@ __all__ = [
     "gaussian_mixture",
     "gaussian_mixture_clusters",
     "get",
+    "label_mixture",
     "linear_gaussian",
     "names",
     "register",
@@ -63,6 +67,7 @@ __all__ = [
     "student_t_correction",
     "transformed",
     "uniform_noise",
+    "uniform_shift",
     "wiggly",
     "x_mixture",
 ]
