@@ -12,7 +12,10 @@ from mibound.cca import gaussian
 from mibound.discrete import plugin
 from mibound.estimation import estimate
 from mibound.knn import ksg
-from mibound.known_density import known_conditional, known_marginal, lautum, sandwich
+from mibound.known_encoder import known_conditional
+from mibound.known_joint import sandwich
+from mibound.known_prior import known_marginal
+from mibound.lautum_bounds import lautum
 from mibound.mixed import mixed
 
 __all__ = [
