@@ -9,6 +9,7 @@ from mibound import bounds, critics, diagnostics, encoders, models, neural, task
 from mibound._version import __version__
 from mibound.ais import ais_sandwich
 from mibound.cca import gaussian
+from mibound.conditional import conditional
 from mibound.discrete import plugin
 from mibound.estimation import estimate
 from mibound.knn import ksg
@@ -22,6 +23,7 @@ __all__ = [
     "__version__",
     "ais_sandwich",
     "bounds",
+    "conditional",
     "critics",
     "diagnostics",
     "encoders",

@@ -19,8 +19,10 @@ def estimate(
     method: str = "smile",
     *,
     seed: int = 0,
+    z: Any = None,
     discrete_x: Any = None,
     discrete_y: Any = None,
+    discrete_z: Any = None,
     **options: Any,
 ) -> Estimate:
     r"""Estimates :math:`I(X;Y)` in nats from paired samples only (the black-box case).
@@ -49,6 +51,9 @@ def estimate(
             distinct values, reported), a bool, column indices or a boolean mask. pandas
             categorical and string columns are always discrete.
         discrete_y: The same for y.
+        z: Samples of a conditioning variable Z, shape ``(n,)`` or ``(n, d_z)``: the result is
+            then the conditional MI :math:`I(X;Y \mid Z)` (see :func:`mibound.conditional`).
+        discrete_z: Which columns of z are discrete (with ``z`` only).
         options: Passed to the method (e.g. ``k`` for KSG; ``steps``, ``batch_size``,
             ``device``, ``progress`` for the neural methods).
 
@@ -71,6 +76,22 @@ def estimate(
     if not isinstance(method, str) or method.lower() not in METHODS:
         raise ValueError(f"method: expected one of {', '.join(METHODS)}, got {method!r}")
     method = method.lower()
+    if z is not None:
+        from mibound.conditional import conditional
+
+        return conditional(
+            x,
+            y,
+            z,
+            method,
+            seed=seed,
+            discrete_x=discrete_x,
+            discrete_y=discrete_y,
+            discrete_z=discrete_z,
+            **options,
+        )
+    if discrete_z is not None:
+        raise TypeError("discrete_z: only with a conditioning variable z, got z=None")
     from mibound.mixed import discrete_aware
 
     routed, (x, y), record = discrete_aware(x, y, method, discrete_x, discrete_y, seed, options)

@@ -32,6 +32,16 @@ _NEURAL = _METHODS[:8]
     help="Columns of Y (an array name for .npz). Default: every column not in X.",
 )
 @click.option(
+    "--z",
+    "z_spec",
+    metavar="COLS",
+    help=(
+        "Columns of a conditioning variable Z: estimate the conditional MI I(X;Y|Z) "
+        "(methods ksg, gaussian, or a neural method as a difference of two estimates). "
+        "Needs --y."
+    ),
+)
+@click.option(
     "--method",
     "-m",
     default="smile",
@@ -75,6 +85,7 @@ def command(
     file: str,
     x_spec: str | None,
     y_spec: str | None,
+    z_spec: str | None,
     method: str,
     seed: int,
     k: int | None,
@@ -88,7 +99,8 @@ def command(
     as_json: bool,
     quiet: bool,
 ) -> None:
-    """Estimate the MI (nats) between the X and Y columns of FILE (.csv .tsv .npy .npz .parquet).
+    """Estimate the MI (nats) between the X and Y columns of FILE (.csv .tsv .npy .npz .parquet),
+    or with --z the conditional MI I(X;Y|Z).
 
     Only samples are known here (the black box): the result says whether it is a lower bound
     or an estimate without guarantee, with diagnostics on how far it can be trusted.
@@ -138,7 +150,20 @@ def command(
                 raise UserError(f"--k applies to --method ksg only, not {method}")
             options["k"] = k
 
+    if z_spec is not None and y_spec is None:
+        raise UserError("--y: give the Y columns explicitly with --z")
     x, y, names = read_pair(file, x_spec, y_spec)
+    if z_spec is not None:
+        try:
+            z, _, z_names = read_pair(file, z_spec, y_spec)
+        except ValueError as err:  # read_pair names its first side --x / x
+            message = str(err).replace("--x, --y", "--z, --y").replace("both x and", "both z and")
+            raise UserError(message.replace("--x:", "--z:")) from None
+        shared = sorted(set(z_names["x"]) & set(names["x"]))
+        if shared:
+            raise UserError(f"--x, --z: column(s) {', '.join(shared)} used for both x and z")
+        names["z"] = z_names["x"]
+        options["z"] = z
     options.update(discrete_options(discrete_spec, names))
     result = estimate(x, y, method=method, seed=seed, **options)
     result.settings.setdefault("file", str(file))

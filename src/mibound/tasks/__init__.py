@@ -8,6 +8,12 @@
 """
 
 from mibound.tasks.base import Task
+from mibound.tasks.conditional import (
+    ConditionalGaussianTask,
+    conditional_gaussian,
+    conditional_names,
+    get_conditional,
+)
 from mibound.tasks.discrete import DiscreteTask, binary_symmetric_channel, categorical_copy
 from mibound.tasks.gaussian import GaussianTask, gaussian, gaussian_from_covariance
 from mibound.tasks.latent import LinearGaussianTask, linear_gaussian
@@ -39,6 +45,7 @@ __all__ = [
     "HALF_CUBE",
     "NORMAL_CDF",
     "STAIRCASE",
+    "ConditionalGaussianTask",
     "DiscreteTask",
     "GaussianMixtureTask",
     "GaussianTask",
@@ -52,12 +59,15 @@ __all__ = [
     "UniformShiftTask",
     "binary_symmetric_channel",
     "categorical_copy",
+    "conditional_gaussian",
+    "conditional_names",
     "families",
     "gaussian",
     "gaussian_from_covariance",
     "gaussian_mixture",
     "gaussian_mixture_clusters",
     "get",
+    "get_conditional",
     "label_mixture",
     "linear_gaussian",
     "names",

@@ -1,4 +1,4 @@
-"""Tests of ``mibound estimate --discrete`` (in-process)."""
+"""Tests of ``mibound estimate --discrete`` and ``--z`` (in-process)."""
 
 from __future__ import annotations
 
@@ -52,3 +52,35 @@ def test_declared_discrete_continuous_column_is_one_line(labelled: Path, capsys)
     assert main([*args, "--discrete", "label,v"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "discrete_y: column '0' is declared discrete" in err
+
+
+@pytest.fixture
+def triple(tmp_path: Path) -> Path:
+    task = tasks.get_conditional("conditional-gaussian-d-1-dz-1-rho-0.6-c-1")
+    x, y, z = task.sample(1500, seed=0)
+    path = tmp_path / "c.csv"
+    np.savetxt(path, np.column_stack([x, y, z, z**2]), delimiter=",", header="a,b,c,d", comments="")
+    return path
+
+
+def test_conditional_from_the_command_line(triple: Path, capsys) -> None:
+    out = _json(capsys, str(triple), "--x", "a", "--y", "b", "--z", "c", "--method", "gaussian")
+    assert out["method"] == "gaussian-conditional"
+    assert abs(out["value"] - 0.2231) < 4 * out["stderr"] + 0.01
+    two = _json(capsys, str(triple), "--x", "a", "--y", "b", "--z", "c,d", "--method", "ksg")
+    assert two["method"] == "ksg-conditional" and two["settings"]["columns"]["z"] == ["c", "d"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--x", "a", "--y", "b", "--z", "a"], "--x, --z: column(s) a used for both x and z"),
+        (["--x", "a", "--z", "c"], "--y: give the Y columns explicitly with --z"),
+        (["--x", "a", "--y", "b", "--z", "b"], "--z, --y: column(s) b used for both z and y"),
+        (["--x", "a", "--y", "b", "--z", "q"], "--z: no column named 'q'"),
+    ],
+)
+def test_conditional_user_errors_are_one_line(triple: Path, capsys, args, message) -> None:
+    assert main(["estimate", str(triple), *args]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err
