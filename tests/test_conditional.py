@@ -23,7 +23,7 @@ def test_task_closed_form_equals_the_covariance_route(name: str) -> None:
     assert task.conditional_mutual_information == pytest.approx(
         task.conditional_mutual_information_from_covariance(), abs=1e-10
     )
-    x, y, z = task.sample(50, seed=0)
+    x, _, z = task.sample(50, seed=0)
     assert x.shape == (50, task.dim_x) and z.shape == (50, task.dim_z)
     np.testing.assert_array_equal(task.sample(50, seed=0)[2], z)
     with pytest.raises(ValueError, match="unknown conditional task"):
