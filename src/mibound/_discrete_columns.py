@@ -62,9 +62,8 @@ class Columns:
         }
 
 
-def _declared_mask(name: str, spec: Any, d: int) -> np.ndarray | None:
-    """The user's ``discrete_<name>`` as a boolean mask, or None for "auto"."""
-    arg = f"discrete_{name}"
+def _declared_mask(arg: str, spec: Any, d: int) -> np.ndarray | None:
+    """The user's ``discrete_<name>`` (``arg``) as a boolean mask, or None for "auto"."""
     if spec is None or (isinstance(spec, str) and spec == "auto"):
         return None
     if isinstance(spec, (bool, np.bool_)):
@@ -141,7 +140,9 @@ def _pandas_columns(name: str, value: Any) -> tuple[list[np.ndarray], list[bool]
     return arrays, categorical, labels
 
 
-def resolve_columns(name: str, value: Any, spec: Any = None, *, min_n: int = 2) -> Columns:
+def resolve_columns(
+    name: str, value: Any, spec: Any = None, *, min_n: int = 2, option: str | None = None
+) -> Columns:
     """Validates samples and decides which columns are discrete.
 
     Arguments:
@@ -151,6 +152,7 @@ def resolve_columns(name: str, value: Any, spec: Any = None, *, min_n: int = 2) 
         spec: ``None`` or ``"auto"`` (guess, and report the guess), ``True``/``False`` (every
             column), a sequence of column indices, or a boolean mask of length ``d``.
         min_n: The fewest rows accepted.
+        option: The option's name in messages (default ``discrete_<name>``).
 
     Raises:
         TypeError: Non-numeric data in a column declared continuous, a column mixing
@@ -158,7 +160,7 @@ def resolve_columns(name: str, value: Any, spec: Any = None, *, min_n: int = 2) 
         ValueError: Constant columns (a discrete column with one value), NaN/inf, a declared
             discrete column with more distinct values than half the rows.
     """
-    arg = f"discrete_{name}"
+    arg = option or f"discrete_{name}"
     categorical: list[bool] | None = None
     labels: list[str] | None = None
     if type(value).__module__.startswith("pandas") and getattr(value, "ndim", 0) in (1, 2):
@@ -170,7 +172,7 @@ def resolve_columns(name: str, value: Any, spec: Any = None, *, min_n: int = 2) 
         labels = [str(i) for i in range(d)]
     if categorical is None:
         categorical = [False] * d
-    declared = _declared_mask(name, spec, d)
+    declared = _declared_mask(arg, spec, d)
     discrete = np.zeros(d, dtype=bool)
     source: list[str] = []
     notes: list[str] = []

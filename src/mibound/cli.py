@@ -29,6 +29,7 @@ _COMMANDS: dict[str, str] = {
     "report": "Write tables and plots from a benchmark results file.",
     "demo": "Reproduce the talk's message in about three minutes; writes a report.",
     "tasks": "List the tasks with known MI.",
+    "matrix": "MI between every pair of columns of a table (CSV matrix, heat map).",
 }
 
 
