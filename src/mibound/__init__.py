@@ -18,6 +18,7 @@ from mibound.known_joint import sandwich
 from mibound.known_prior import known_marginal
 from mibound.lautum_bounds import lautum
 from mibound.mixed import mixed
+from mibound.pairwise import pairwise
 
 __all__ = [
     "__version__",
@@ -36,6 +37,7 @@ __all__ = [
     "mixed",
     "models",
     "neural",
+    "pairwise",
     "plugin",
     "sandwich",
     "tasks",
