@@ -191,19 +191,22 @@ def resolve_columns(
             discrete[j] = bool(declared[j])
             source.append("declared" if discrete[j] else "continuous")
         else:
-            levels = np.unique(column)
+            # np.unique (a sort) only for integer-valued columns: cheap on continuous data.
             integer = bool(np.all(column == np.round(column)))
-            few = levels.size <= min(MAX_GUESSED_LEVELS, n // MIN_ROWS_PER_LEVEL)
-            discrete[j] = integer and few and levels.size >= 2
+            levels_n = np.unique(column).size if integer else MAX_GUESSED_LEVELS + 1
+            few = levels_n <= min(MAX_GUESSED_LEVELS, n // MIN_ROWS_PER_LEVEL)
+            discrete[j] = integer and few and levels_n >= 2
             source.append("guessed" if discrete[j] else "continuous")
             if discrete[j]:
-                guessed.append(f"{labels[j]} ({levels.size} integer values)")
+                guessed.append(f"{labels[j]} ({levels_n} integer values)")
+        if not discrete[j]:
+            if np.ptp(column) == 0:
+                raise ValueError(
+                    f"{name}: column(s) [{j}] are constant (zero variance); "
+                    "drop them: they carry no information"
+                )
+            continue
         levels_n = np.unique(column).size
-        if levels_n < 2 and not discrete[j]:
-            raise ValueError(
-                f"{name}: column(s) [{j}] are constant (zero variance); "
-                "drop them: they carry no information"
-            )
         if levels_n < 2:
             raise ValueError(
                 f"{name}: discrete column {labels[j]!r} takes a single value ({column[0]:g}); "
