@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mibound._checks import InvalidTypeError, InvalidValueError
 from mibound._inputs import as_pair
 from mibound.results import Estimate
 
@@ -74,7 +75,7 @@ def estimate(
         'estimate'
     """
     if not isinstance(method, str) or method.lower() not in METHODS:
-        raise ValueError(f"method: expected one of {', '.join(METHODS)}, got {method!r}")
+        raise InvalidValueError(f"method: expected one of {', '.join(METHODS)}, got {method!r}")
     method = method.lower()
     if z is not None:
         from mibound.conditional import conditional
@@ -114,7 +115,7 @@ def _estimate(x: Any, y: Any, method: str, seed: int, options: dict[str, Any]) -
         from mibound.cca import gaussian
 
         if options:
-            raise TypeError(
+            raise InvalidTypeError(
                 f"options: method 'gaussian' takes no options, got {', '.join(sorted(options))}"
             )
         return gaussian(xa, ya)
