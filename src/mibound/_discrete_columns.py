@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from mibound._checks import InvalidTypeError, InvalidValueError
 from mibound._inputs import as_samples
 
 __all__ = ["MAX_GUESSED_LEVELS", "MIN_ROWS_PER_LEVEL", "Columns", "resolve_columns"]
@@ -69,28 +70,28 @@ def _declared_mask(arg: str, spec: Any, d: int) -> np.ndarray | None:
     if isinstance(spec, (bool, np.bool_)):
         return np.full(d, bool(spec))
     if isinstance(spec, str):
-        raise ValueError(
+        raise InvalidValueError(
             f"{arg}: expected None/'auto', a bool, column indices or a mask, got {spec!r}"
         )
     try:
         items = list(spec)
     except TypeError:
-        raise TypeError(
+        raise InvalidTypeError(
             f"{arg}: expected None/'auto', a bool, column indices or a boolean mask, "
             f"got {type(spec).__name__}"
         ) from None
     if items and all(isinstance(v, (bool, np.bool_)) for v in items):
         if len(items) != d:
-            raise ValueError(
+            raise InvalidValueError(
                 f"{arg}: a boolean mask needs {d} entries (one per column), got {len(items)}"
             )
         return np.asarray(items, dtype=bool)
     mask = np.zeros(d, dtype=bool)
     for v in items:
         if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral):
-            raise TypeError(f"{arg}: expected integer column indices, got {v!r}")
+            raise InvalidTypeError(f"{arg}: expected integer column indices, got {v!r}")
         if not -d <= int(v) < d:
-            raise ValueError(f"{arg}: column index {int(v)} out of range for {d} column(s)")
+            raise InvalidValueError(f"{arg}: column index {int(v)} out of range for {d} column(s)")
         mask[int(v)] = True
     return mask
 
@@ -108,7 +109,7 @@ def _pandas_columns(name: str, value: Any) -> tuple[list[np.ndarray], list[bool]
         dtype = column.dtype
         if isinstance(dtype, pd.CategoricalDtype):
             if column.isna().any():
-                raise ValueError(f"{name}: categorical column {label!r} has missing values")
+                raise InvalidValueError(f"{name}: categorical column {label!r} has missing values")
             arrays.append(column.cat.codes.to_numpy(dtype=np.float64))
             categorical.append(True)
         elif pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype):
@@ -121,13 +122,15 @@ def _pandas_columns(name: str, value: Any) -> tuple[list[np.ndarray], list[bool]
                 try:
                     arrays.append(values.astype(np.float64))
                 except (TypeError, ValueError):
-                    raise TypeError(f"{name}: column {label!r} holds non-numeric objects") from None
+                    raise InvalidTypeError(
+                        f"{name}: column {label!r} holds non-numeric objects"
+                    ) from None
                 categorical.append(False)
                 continue
             if not is_text.all():
                 number = next((v for v in values if not isinstance(v, str)), None)
                 text = next((v for v in values if isinstance(v, str)), None)
-                raise TypeError(
+                raise InvalidTypeError(
                     f"{name}: column {label!r} mixes categories and numbers (e.g. {text!r} "
                     f"and {number!r}); convert it to numbers, or to a pandas Categorical "
                     "to treat it as discrete"
@@ -136,7 +139,7 @@ def _pandas_columns(name: str, value: Any) -> tuple[list[np.ndarray], list[bool]
             arrays.append(codes.astype(np.float64))
             categorical.append(True)
         else:
-            raise TypeError(f"{name}: column {label!r} has unsupported dtype {dtype}")
+            raise InvalidTypeError(f"{name}: column {label!r} has unsupported dtype {dtype}")
     return arrays, categorical, labels
 
 
@@ -181,7 +184,7 @@ def resolve_columns(
         column = values[:, j]
         if categorical[j]:
             if declared is not None and not declared[j]:
-                raise TypeError(
+                raise InvalidTypeError(
                     f"{name}: column {labels[j]!r} holds categories but {arg} declares it "
                     "continuous; categories have no distances"
                 )
@@ -201,19 +204,19 @@ def resolve_columns(
                 guessed.append(f"{labels[j]} ({levels_n} integer values)")
         if not discrete[j]:
             if np.ptp(column) == 0:
-                raise ValueError(
+                raise InvalidValueError(
                     f"{name}: column(s) [{j}] are constant (zero variance); "
                     "drop them: they carry no information"
                 )
             continue
         levels_n = np.unique(column).size
         if levels_n < 2:
-            raise ValueError(
+            raise InvalidValueError(
                 f"{name}: discrete column {labels[j]!r} takes a single value ({column[0]:g}); "
                 "it carries no information: drop it"
             )
         if discrete[j] and source[j] == "declared" and levels_n > n / 2:
-            raise ValueError(
+            raise InvalidValueError(
                 f"{arg}: column {labels[j]!r} is declared discrete but has {levels_n} distinct "
                 f"values in {n} rows (most values occur once): it looks continuous; declare it "
                 "continuous or bin it"

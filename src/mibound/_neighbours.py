@@ -13,6 +13,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy.spatial import cKDTree
 
+from mibound._checks import InvalidValueError
 from mibound.knn import _backend, _count_closer, _count_closer_1d
 
 __all__ = ["backend", "kth_distances", "strict_counts", "subsample_stderr"]
@@ -82,10 +83,12 @@ def subsample_stderr(
             m = 0
     else:
         if isinstance(subsamples, bool) or not isinstance(subsamples, (int, np.integer)):
-            raise ValueError(f"subsamples: expected an integer >= 2 or 0, got {subsamples!r}")
+            raise InvalidValueError(
+                f"subsamples: expected an integer >= 2 or 0, got {subsamples!r}"
+            )
         m = int(subsamples)
         if m == 1 or m < 0 or (m > 0 and n // m < min_size):
-            raise ValueError(
+            raise InvalidValueError(
                 f"subsamples: expected 0 or an integer >= 2 with at least {min_size} samples "
                 f"per part, got {subsamples!r} for n = {n}"
             )

@@ -9,6 +9,7 @@ import numpy as np
 from scipy.special import digamma
 
 from mibound import _neighbours
+from mibound._checks import InvalidTypeError, InvalidValueError
 from mibound._discrete_columns import Columns, resolve_columns
 from mibound._random import numpy_rng
 from mibound.discrete import category_codes
@@ -30,7 +31,7 @@ def _resolve_triple(
     n = cols[0].values.shape[0]
     for name, c in zip(("y", "z"), cols[1:], strict=True):
         if c.values.shape[0] != n:
-            raise ValueError(
+            raise InvalidValueError(
                 f"{name}: expected the same number of samples (rows) as x, {n}, "
                 f"got {c.values.shape[0]}"
             )
@@ -84,10 +85,10 @@ def conditional(
     Raises:
         ValueError: ``z`` (or ``y``) with a different number of rows, unknown method, bad data.
     """
-    from mibound.estimation import METHODS, NEURAL_METHODS
+    from mibound.estimation import METHODS
 
     if not isinstance(method, str) or method.lower() not in METHODS:
-        raise ValueError(f"method: expected one of {', '.join(METHODS)}, got {method!r}")
+        raise InvalidValueError(f"method: expected one of {', '.join(METHODS)}, got {method!r}")
     method = method.lower()
     cx, cy, cz = _resolve_triple(x, y, z, (discrete_x, discrete_y, discrete_z))
     notes = [*cx.notes, *cy.notes, *cz.notes]
@@ -96,14 +97,13 @@ def conditional(
         result = _ksg_columns(cx, cy, cz, seed=seed, **options)
     elif method == "gaussian":
         if options:
-            raise TypeError(
+            raise InvalidTypeError(
                 f"options: method 'gaussian' takes no options, got {', '.join(sorted(options))}"
             )
         result = conditional_gaussian(cx.values, cy.values, cz.values)
         if cx.any_discrete or cy.any_discrete or cz.any_discrete:
             notes.append("discrete columns enter the Gaussian formula through their codes")
     else:
-        assert method in NEURAL_METHODS
         result = _neural_difference(cx.values, cy.values, cz.values, method, seed, options)
     result.diagnostics[:0] = notes
     result.settings.setdefault("discrete", record)
@@ -257,7 +257,7 @@ def _ksg_columns(
     k = _check_options(k, noise, n_jobs, "auto")
     n = cx.values.shape[0]
     if n < k + 2:
-        raise ValueError(f"x: expected at least k + 2 = {k + 2} samples (rows), got {n}")
+        raise InvalidValueError(f"x: expected at least k + 2 = {k + 2} samples (rows), got {n}")
     if cx.all_discrete and cy.all_discrete and cz.all_discrete:
         return _plugin_conditional(cx.values, cy.values, cz.values)
     engine = _neighbours.backend(backend)
@@ -417,12 +417,12 @@ def conditional_gaussian(x: Any, y: Any, z: Any) -> Estimate:
     n = xa.shape[0]
     for name, arr in (("y", ya), ("z", za)):
         if arr.shape[0] != n:
-            raise ValueError(
+            raise InvalidValueError(
                 f"{name}: expected the same number of samples (rows) as x, {n}, got {arr.shape[0]}"
             )
     dx, dy, dz = xa.shape[1], ya.shape[1], za.shape[1]
     if n <= dx + dy + dz:
-        raise ValueError(
+        raise InvalidValueError(
             f"x, y, z: the Gaussian conditional MI needs n > d_x + d_y + d_z = {dx + dy + dz}, "
             f"got n = {n}"
         )
@@ -447,11 +447,11 @@ def conditional_gaussian(x: Any, y: Any, z: Any) -> Estimate:
             c = None
         if c is None or np.min(np.abs(np.diag(c))) < 1e-7:
             if name == "xyz":
-                raise ValueError(
+                raise InvalidValueError(
                     "x, y, z: x and y are (nearly) perfectly linearly dependent given z: a "
                     "partial canonical correlation is 1 and the Gaussian conditional MI is infinite"
                 )
-            raise ValueError(
+            raise InvalidValueError(
                 f"{name[0]}, z: columns are (nearly) linearly dependent; drop redundant columns"
             )
         chol[name] = c

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from mibound._checks import InvalidValueError
 from mibound._inputs import as_samples
 from mibound.results import Estimate
 
@@ -68,11 +69,13 @@ def plugin(x: Any, y: Any, *, correction: str = "miller-madow") -> Estimate:
         Neural Computation 15 (2003). https://doi.org/10.1162/089976603321780272
     """
     if correction not in ("miller-madow", "none"):
-        raise ValueError(f"correction: expected 'miller-madow' or 'none', got {correction!r}")
+        raise InvalidValueError(
+            f"correction: expected 'miller-madow' or 'none', got {correction!r}"
+        )
     xa = as_samples("x", x, check_variance=False)
     ya = as_samples("y", y, check_variance=False)
     if xa.shape[0] != ya.shape[0]:
-        raise ValueError(
+        raise InvalidValueError(
             f"x, y: expected the same number of samples (rows), got {xa.shape[0]} and {ya.shape[0]}"
         )
     return plugin_codes(*category_codes(xa), *category_codes(ya), correction=correction)
@@ -85,7 +88,7 @@ def plugin_codes(
     n = cx.shape[0]
     for name, m in (("x", mx), ("y", my)):
         if m < 2:
-            raise ValueError(
+            raise InvalidValueError(
                 f"{name}: a discrete variable with a single category carries no information"
             )
     joint = np.bincount(cx * my + cy, minlength=mx * my).reshape(mx, my).astype(np.float64)

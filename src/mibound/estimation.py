@@ -92,7 +92,7 @@ def estimate(
             **options,
         )
     if discrete_z is not None:
-        raise TypeError("discrete_z: only with a conditioning variable z, got z=None")
+        raise InvalidTypeError("discrete_z: only with a conditioning variable z, got z=None")
     from mibound.mixed import discrete_aware
 
     routed, (x, y), record = discrete_aware(x, y, method, discrete_x, discrete_y, seed, options)

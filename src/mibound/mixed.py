@@ -9,6 +9,7 @@ import numpy as np
 from scipy.special import digamma
 
 from mibound import _neighbours
+from mibound._checks import InvalidTypeError, InvalidValueError
 from mibound._discrete_columns import Columns, resolve_columns
 from mibound._random import numpy_rng
 from mibound.discrete import category_codes, plugin_codes
@@ -127,15 +128,17 @@ def mixed(
 
 def _check_options(k: Any, noise: Any, n_jobs: Any, variant: Any) -> int:
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k: expected a positive integer, got {k!r}")
+        raise InvalidValueError(f"k: expected a positive integer, got {k!r}")
     if not isinstance(noise, (int, float, np.floating)) or not (
         noise >= 0 and math.isfinite(noise)
     ):
-        raise ValueError(f"noise: expected a finite number >= 0, got {noise!r}")
+        raise InvalidValueError(f"noise: expected a finite number >= 0, got {noise!r}")
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0:
-        raise ValueError(f"n_jobs: expected a non-zero integer (-1 for all cores), got {n_jobs!r}")
+        raise InvalidValueError(
+            f"n_jobs: expected a non-zero integer (-1 for all cores), got {n_jobs!r}"
+        )
     if variant not in VARIANTS:
-        raise ValueError(f"variant: expected one of {', '.join(VARIANTS)}, got {variant!r}")
+        raise InvalidValueError(f"variant: expected one of {', '.join(VARIANTS)}, got {variant!r}")
     return int(k)
 
 
@@ -155,19 +158,19 @@ def mixed_columns(
     k = _check_options(k, noise, n_jobs, variant)
     xa, ya = cols_x.values, cols_y.values
     if xa.shape[0] != ya.shape[0]:
-        raise ValueError(
+        raise InvalidValueError(
             f"x, y: expected the same number of samples (rows), got {xa.shape[0]} and {ya.shape[0]}"
         )
     n = xa.shape[0]
     if n < k + 1:
-        raise ValueError(f"x: expected at least k + 1 = {k + 1} samples (rows), got {n}")
+        raise InvalidValueError(f"x: expected at least k + 1 = {k + 1} samples (rows), got {n}")
     split = (cols_x.all_discrete and not cols_y.any_discrete) or (
         cols_y.all_discrete and not cols_x.any_discrete
     )
     if variant == "auto":
         variant = "ross" if split else "gao"
     if variant == "ross" and not split:
-        raise ValueError(
+        raise InvalidValueError(
             "variant: 'ross' needs one side all discrete and the other all continuous; "
             f"discrete columns are x {np.flatnonzero(cols_x.discrete).tolist()}, "
             f"y {np.flatnonzero(cols_y.discrete).tolist()} (use variant='gao')"
@@ -189,7 +192,9 @@ def mixed_columns(
         keep = np.flatnonzero(dropped == 0)
         labels, cont = labels[keep], cont[keep]
         if cont.shape[0] < 2:
-            raise ValueError("x, y: every discrete value occurs once; no neighbours to compare")
+            raise InvalidValueError(
+                "x, y: every discrete value occurs once; no neighbours to compare"
+            )
         if keep.size < n:
             diagnostics.append(
                 f"{n - keep.size} point(s) whose discrete value occurs once were dropped "
@@ -219,7 +224,7 @@ def mixed_columns(
     )
     diagnostics += notes
     if not math.isfinite(value):  # pragma: no cover - counts are positive
-        raise ValueError(f"x, y: the mixed k-NN estimate is not finite ({value})")
+        raise InvalidValueError(f"x, y: the mixed k-NN estimate is not finite ({value})")
     settings.update(
         {
             "backend": engine,
@@ -350,7 +355,9 @@ def discrete_aware(
     if method == "ksg":
         unknown = sorted(set(options) - set(_KSG_OPTIONS))
         if unknown:
-            raise TypeError(f"options: method 'ksg' got unexpected option(s) {', '.join(unknown)}")
+            raise InvalidTypeError(
+                f"options: method 'ksg' got unexpected option(s) {', '.join(unknown)}"
+            )
         if cols_x.all_discrete and cols_y.all_discrete:
             result = plugin_columns(cols_x, cols_y)
             if options:

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from mibound._checks import InputError, InvalidValueError, error_name
 from mibound._discrete_columns import resolve_columns
 from mibound._random import stream_seed
 from mibound.results import _plain
@@ -56,14 +57,14 @@ class PairwiseResult:
         import pandas as pd
 
         if what not in ("value", "stderr"):
-            raise ValueError(f"what: expected 'value' or 'stderr', got {what!r}")
+            raise InvalidValueError(f"what: expected 'value' or 'stderr', got {what!r}")
         array = self.values if what == "value" else self.stderr
         return pd.DataFrame(array, index=self.names, columns=self.names)
 
     def to_csv(self, path: str | os.PathLike[str], what: str = "value") -> Path:
         """Writes the ``"value"`` or ``"stderr"`` matrix with a header row and a name column."""
         if what not in ("value", "stderr"):
-            raise ValueError(f"what: expected 'value' or 'stderr', got {what!r}")
+            raise InvalidValueError(f"what: expected 'value' or 'stderr', got {what!r}")
         array = self.values if what == "value" else self.stderr
         path = Path(path)
         lines = [",".join(["", *(_csv_field(n) for n in self.names)])]
@@ -151,8 +152,8 @@ def _run_pair(item: dict[str, Any]) -> dict[str, Any]:
             discrete_y=item["discrete_y"],
             **item["options"],
         )
-    except (ValueError, TypeError, ArithmeticError) as err:
-        return {"a": item["a"], "b": item["b"], "error": f"{type(err).__name__}: {err}"}
+    except InputError as err:
+        return {"a": item["a"], "b": item["b"], "error": f"{error_name(err)}: {err}"}
     return {
         "a": item["a"],
         "b": item["b"],
@@ -192,7 +193,7 @@ def _read_done(path: Path, fingerprint: str) -> dict[str, dict[str, Any]]:
         if not isinstance(row, dict) or "a" not in row:
             continue
         if row.get("fingerprint") != fingerprint:
-            raise ValueError(
+            raise InvalidValueError(
                 f"results: {path} holds pairs of other data or settings (fingerprint "
                 f"{row.get('fingerprint')!r}, this run {fingerprint!r}); use another file"
             )
@@ -258,10 +259,10 @@ def pairwise(
     from mibound.estimation import METHODS
 
     if not isinstance(method, str) or method.lower() not in METHODS:
-        raise ValueError(f"method: expected one of {', '.join(METHODS)}, got {method!r}")
+        raise InvalidValueError(f"method: expected one of {', '.join(METHODS)}, got {method!r}")
     method = method.lower()
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1:
-        raise ValueError(f"n_jobs: expected a positive integer, got {n_jobs!r}")
+        raise InvalidValueError(f"n_jobs: expected a positive integer, got {n_jobs!r}")
     frame_names = None
     if type(data).__module__.startswith("pandas") and getattr(data, "ndim", 0) == 2:
         frame_names = [str(c) for c in data.columns]
@@ -269,20 +270,20 @@ def pairwise(
     if names is not None:
         names = [str(n) for n in names]
         if len(names) != probe_width:
-            raise ValueError(f"names: expected {probe_width} names, got {len(names)}")
+            raise InvalidValueError(f"names: expected {probe_width} names, got {len(names)}")
     else:
         names = frame_names or [str(i) for i in range(probe_width)]
     if len(set(names)) != len(names):
-        raise ValueError(f"names: expected distinct column names, got {names}")
+        raise InvalidValueError(f"names: expected distinct column names, got {names}")
     if isinstance(discrete, (list, tuple)) and any(isinstance(v, str) for v in discrete):
         unknown = [v for v in discrete if v not in names]
         if unknown:
-            raise ValueError(f"discrete: no column(s) {', '.join(map(str, unknown))}")
+            raise InvalidValueError(f"discrete: no column(s) {', '.join(map(str, unknown))}")
         discrete = [names.index(v) for v in discrete]
     cols = resolve_columns("data", data, discrete, option="discrete")
     n, d = cols.values.shape
     if d < 2:
-        raise ValueError(f"data: expected at least 2 columns, got {d}")
+        raise InvalidValueError(f"data: expected at least 2 columns, got {d}")
     config = {
         "method": method,
         "options": options,
@@ -342,7 +343,7 @@ def pairwise(
             if handle is not None:
                 handle.close()
     if failures:
-        raise ValueError(
+        raise InvalidValueError(
             f"data: {len(failures)} pair(s) failed, first {failures[0]}"
             + (f" (the {len(done)} finished pairs are in {path})" if path is not None else "")
         )

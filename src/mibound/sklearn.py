@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from mibound import _neighbours
+from mibound._checks import InvalidTypeError, InvalidValueError
 from mibound._random import numpy_rng
 from mibound.discrete import category_codes, plugin_codes
 from mibound.knn import _ksg_value
@@ -141,23 +142,25 @@ def _check_inputs(X: Any, y: Any, discrete_target: bool) -> tuple[np.ndarray, np
     try:
         xa = np.asarray(X, dtype=np.float64)
     except (TypeError, ValueError):
-        raise TypeError("X: expected numeric features of shape (n_samples, n_features)") from None
+        raise InvalidTypeError(
+            "X: expected numeric features of shape (n_samples, n_features)"
+        ) from None
     if xa.ndim != 2:
-        raise ValueError(f"X: expected shape (n_samples, n_features), got {xa.shape}")
+        raise InvalidValueError(f"X: expected shape (n_samples, n_features), got {xa.shape}")
     if not np.all(np.isfinite(xa)):
-        raise ValueError("X: expected finite values, found NaN or inf")
+        raise InvalidValueError("X: expected finite values, found NaN or inf")
     ya = np.asarray(y.to_numpy() if type(y).__module__.startswith("pandas") else y)
     if ya.ndim == 2 and ya.shape[1] == 1:
         ya = ya[:, 0]
     if ya.ndim != 1:
-        raise ValueError(f"y: expected shape (n_samples,), got {ya.shape}")
+        raise InvalidValueError(f"y: expected shape (n_samples,), got {ya.shape}")
     if ya.shape[0] != xa.shape[0]:
-        raise ValueError(
+        raise InvalidValueError(
             f"X, y: expected the same number of samples, got {xa.shape[0]} and {ya.shape[0]}"
         )
     if discrete_target:
         if ya.dtype.kind == "f" and (not np.all(np.isfinite(ya)) or np.any(ya != np.round(ya))):
-            raise ValueError(
+            raise InvalidValueError(
                 "y: expected class labels, got continuous values; use "
                 "mutual_info_regression for a continuous target"
             )
@@ -167,16 +170,16 @@ def _check_inputs(X: Any, y: Any, discrete_target: bool) -> tuple[np.ndarray, np
         try:
             ya = ya.astype(np.float64)
         except (TypeError, ValueError):
-            raise TypeError("y: expected a numeric target") from None
+            raise InvalidTypeError("y: expected a numeric target") from None
         if not np.all(np.isfinite(ya)):
-            raise ValueError("y: expected finite values, found NaN or inf")
+            raise InvalidValueError("y: expected finite values, found NaN or inf")
     return xa, ya, sparse
 
 
 def _discrete_mask(spec: Any, n_features: int, sparse: bool) -> np.ndarray:
     if isinstance(spec, str):
         if spec != "auto":
-            raise ValueError(
+            raise InvalidValueError(
                 f"discrete_features: expected 'auto', a bool or an array, got {spec!r}"
             )
         return np.full(n_features, sparse)
@@ -185,18 +188,18 @@ def _discrete_mask(spec: Any, n_features: int, sparse: bool) -> np.ndarray:
     array = np.asarray(spec)
     if array.dtype == bool:
         if array.shape != (n_features,):
-            raise ValueError(
+            raise InvalidValueError(
                 f"discrete_features: a boolean mask needs shape ({n_features},), got {array.shape}"
             )
         return array.copy()
     if array.dtype.kind not in "iu" or array.ndim != 1:
-        raise ValueError(
+        raise InvalidValueError(
             "discrete_features: expected 'auto', a bool, a boolean mask or feature indices, "
             f"got {spec!r}"
         )
     mask = np.zeros(n_features, dtype=bool)
     if np.any((array < -n_features) | (array >= n_features)):
-        raise ValueError(f"discrete_features: index out of range for {n_features} features")
+        raise InvalidValueError(f"discrete_features: index out of range for {n_features} features")
     mask[array] = True
     return mask
 
@@ -206,13 +209,15 @@ def _seed(random_state: Any) -> int:
         return 0
     if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
         if random_state < 0:
-            raise ValueError(f"random_state: expected a non-negative integer, got {random_state}")
+            raise InvalidValueError(
+                f"random_state: expected a non-negative integer, got {random_state}"
+            )
         return int(random_state)
     if isinstance(random_state, np.random.RandomState):
         return int(random_state.randint(2**31 - 1))
     if isinstance(random_state, np.random.Generator):
         return int(random_state.integers(2**31 - 1))
-    raise TypeError(
+    raise InvalidTypeError(
         f"random_state: expected None, an int, a RandomState or a Generator, got {random_state!r}"
     )
 
@@ -275,17 +280,17 @@ def _estimate_mi(
         or not isinstance(n_neighbors, numbers.Integral)
         or n_neighbors < 1
     ):
-        raise ValueError(f"n_neighbors: expected a positive integer, got {n_neighbors!r}")
+        raise InvalidValueError(f"n_neighbors: expected a positive integer, got {n_neighbors!r}")
     k = int(n_neighbors)
     if n_jobs is not None and (
         isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0
     ):
-        raise ValueError(f"n_jobs: expected None, -1 or a positive integer, got {n_jobs!r}")
+        raise InvalidValueError(f"n_jobs: expected None, -1 or a positive integer, got {n_jobs!r}")
     threads = (os.cpu_count() or 1) if n_jobs is None or n_jobs < 0 else int(n_jobs)
     xa, ya, sparse = _check_inputs(X, y, discrete_target)
     n, p = xa.shape
     if n <= k:
-        raise ValueError(f"X: expected more than n_neighbors = {k} samples, got {n}")
+        raise InvalidValueError(f"X: expected more than n_neighbors = {k} samples, got {n}")
     mask = _discrete_mask(discrete_features, p, sparse)
     seed = _seed(random_state)
     rng = numpy_rng(seed, "sklearn.noise")

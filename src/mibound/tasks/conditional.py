@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from mibound._checks import InvalidValueError
 from mibound.tasks.base import _check_positive_int, _check_real, _check_seed, _format_number
 
 __all__ = [
@@ -20,7 +21,7 @@ __all__ = [
 def _logdet(matrix: np.ndarray) -> float:
     sign, value = np.linalg.slogdet(matrix)
     if sign <= 0:  # pragma: no cover - the covariances built here are positive definite
-        raise ValueError("covariance: expected a positive definite matrix")
+        raise InvalidValueError("covariance: expected a positive definite matrix")
     return float(value)
 
 
@@ -158,7 +159,7 @@ def get_conditional(name: str) -> ConditionalGaussianTask:
         ValueError: Unknown name (the message lists the names).
     """
     if name not in _CONDITIONAL:
-        raise ValueError(
+        raise InvalidValueError(
             f"name: unknown conditional task {name!r}; expected one of "
             f"{', '.join(conditional_names())}"
         )

@@ -8,6 +8,7 @@ import math
 import numpy as np
 from scipy.special import logsumexp
 
+from mibound._checks import InvalidValueError
 from mibound.tasks.base import Task, _check_positive_int, _check_real, _format_number
 
 __all__ = ["LabelMixtureTask", "UniformShiftTask", "label_mixture", "uniform_shift"]
@@ -36,7 +37,7 @@ class UniformShiftTask(Task):
     def __init__(self, m: int) -> None:
         m = _check_positive_int("m", m)
         if m < 2:
-            raise ValueError(f"m: expected at least 2 values, got {m}")
+            raise InvalidValueError(f"m: expected at least 2 values, got {m}")
         super().__init__(
             name=f"uniform-shift-m-{m}",
             family="discrete-continuous",
@@ -80,7 +81,7 @@ class LabelMixtureTask(Task):
         dim = _check_positive_int("dim", dim)
         k = _check_positive_int("k", k)
         if k < 2:
-            raise ValueError(f"k: expected at least 2 classes, got {k}")
+            raise InvalidValueError(f"k: expected at least 2 classes, got {k}")
         sep = _check_real("separation", separation, 0.0, math.inf)
         super().__init__(
             name=f"label-mixture-d-{dim}-k-{k}-sep-{_format_number(sep)}",
@@ -124,7 +125,7 @@ class LabelMixtureTask(Task):
     def _pointwise_mutual_information(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         labels = x[:, 0]
         if not np.all((labels == np.round(labels)) & (labels >= 0) & (labels < self.k)):
-            raise ValueError(f"x: expected class labels 0..{self.k - 1}")
+            raise InvalidValueError(f"x: expected class labels 0..{self.k - 1}")
         # log p(y | c) up to the shared normaliser, for every class c: shape (n, k).
         sq = ((y[:, None, :] - self.means[None, :, :]) ** 2).sum(axis=2)
         log_lik = -0.5 * sq
