@@ -1,4 +1,4 @@
-"""Command-line interface: ``mibound estimate | sandwich | lautum | bench | report | demo | ...``.
+"""Command-line interface: ``mibound estimate|sandwich|lautum|bench|report|demo|tasks|matrix``.
 
 The CLI is thin: every sub-command lives in ``mibound._commands.<name>`` as a
 :class:`click.Command` named ``command`` and only parses arguments, calls the library and
