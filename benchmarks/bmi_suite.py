@@ -168,10 +168,13 @@ def run(
 
 
 def _rows(out: Path) -> list[dict[str, Any]]:
-    rows = []
-    for path in sorted(out.glob("results*.jsonl")):
-        rows += [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    return rows
+    rows: dict[str, dict[str, Any]] = {}
+    for path in sorted(out.glob("**/results*.jsonl")):
+        for line in path.read_text().splitlines():
+            if line.strip():
+                row = json.loads(line)
+                rows.setdefault(row["cell"], row)  # a cell run twice (resumed shards): the first
+    return list(rows.values())
 
 
 def report(out: Path, doc: Path | None, figure: Path | None) -> str:
