@@ -44,13 +44,13 @@ def _check_model(model: object) -> LatentVariableModel:
     return model
 
 
-def _check_encoder(encoder: object) -> Encoder | None:
+def _check_encoder(encoder: Any) -> Encoder | None:
     if encoder is not None and not callable(encoder):
         raise InvalidTypeError(
             "encoder: expected None (the prior as proposal) or a callable x -> Distribution "
             f"over z, got {type(encoder).__name__}"
         )
-    return encoder  # type: ignore[return-value]
+    return encoder
 
 
 def _check_seed(seed: object) -> int:

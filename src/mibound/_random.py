@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 import numpy as np
 
@@ -37,7 +38,7 @@ def numpy_rng(seed: int, purpose: str) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([int(seed), _key(purpose)]))
 
 
-def torch_generator(seed: int, purpose: str, device: object = "cpu"):  # -> torch.Generator
+def torch_generator(seed: int, purpose: str, device: Any = "cpu") -> Any:  # torch.Generator
     """A ``torch.Generator`` on ``device`` seeded from the stream named ``purpose``."""
     import torch
 

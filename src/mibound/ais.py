@@ -559,7 +559,7 @@ def ais_sandwich(
                 _, _, used = _anneal(
                     warm,
                     betas,
-                    lambda t, e=eps_warm: e,
+                    lambda t, e=eps_warm: e,  # type: ignore[misc]
                     hmc_steps,
                     target,
                     generator,

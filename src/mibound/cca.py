@@ -70,7 +70,7 @@ def gaussian(x: Any, y: Any) -> Estimate:
     z = z - z.mean(axis=0)
     z = z / z.std(axis=0)
     corr = z.T @ z / n
-    chol = {}
+    chol: dict[str, Any] = {}
     for name, block in (("x", corr[:dx, :dx]), ("y", corr[dx:, dx:]), ("x, y", corr)):
         try:
             chol[name] = np.linalg.cholesky(block)

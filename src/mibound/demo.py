@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mibound._checks import InvalidValueError
+from mibound._checks import InvalidValueError, optional_import
 
 __all__ = ["DemoResult", "demo"]
 
@@ -337,6 +337,7 @@ def demo(
     )
     from mibound.bench.runner import latest_rows, read_results
 
+    optional_import("matplotlib", "plot", "the demo's figures")  # fail before the runs
     start = time.perf_counter()
     out = Path(out)
     try:

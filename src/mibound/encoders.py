@@ -106,6 +106,11 @@ class GaussianEncoder(nn.Module):
         (torch.Size([7]), torch.Size([2]), torch.Size([3, 7, 2]))
     """
 
+    x_shift: Tensor
+    x_scale: Tensor
+    _rows: Tensor
+    _cols: Tensor
+
     def __init__(
         self,
         x_dim: int,

@@ -109,7 +109,8 @@ def known_conditional(
     dtype = check_dtype(dtype) or own_dtype
     place = check_device(device) or own_device
     if own is not None and own[0] != place:
-        encoder = copy.deepcopy(encoder).to(place)  # the caller's encoder is not moved
+        module: Any = copy.deepcopy(encoder)
+        encoder = module.to(place)  # a copy: the caller's encoder is not moved
     perm = torch.randperm(total, generator=_generator(seed, "shuffle"))[: blocks * (k + 1)]
     xs = torch.as_tensor(x_np[perm.numpy()], dtype=dtype, device=place)
     xs = xs.reshape(blocks, k + 1, -1)

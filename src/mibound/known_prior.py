@@ -45,6 +45,11 @@ _NO_UPPER = (
 class _PairEnergy(nn.Module):
     """f(x, z): an MLP on the standardised pair, zero at initialisation; broadcasts x and z."""
 
+    x_shift: Tensor
+    x_scale: Tensor
+    z_shift: Tensor
+    z_scale: Tensor
+
     def __init__(self, x_dim: int, z_dim: int, hidden: int, layers: int) -> None:
         super().__init__()
         self.register_buffer("x_shift", torch.zeros(x_dim))

@@ -331,10 +331,12 @@ def _fit(
     module = _build(
         method, critic, xa.shape[1], ya.shape[1], hidden, layers, embed_dim, activation, seed
     )
-    module["critic"].x_norm.fit(x_tr.cpu().to(torch_dtype))
-    module["critic"].y_norm.fit(y_tr.cpu().to(torch_dtype))
+    net: Any = module["critic"]
+    net.x_norm.fit(x_tr.cpu().to(torch_dtype))
+    net.y_norm.fit(y_tr.cpu().to(torch_dtype))
     if "baseline" in module:
-        module["baseline"][0].fit(x_tr.cpu().to(torch_dtype))
+        baseline: Any = module["baseline"]
+        baseline[0].fit(x_tr.cpu().to(torch_dtype))
     module = module.to(device=dev, dtype=torch_dtype)
 
     objective_fn = _objective(method, tau=tau, alpha=alpha, mine_rate=mine_rate)

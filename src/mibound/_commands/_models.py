@@ -52,7 +52,7 @@ def _expected() -> str:
 
 def _parse_builtin(spec: str) -> tuple[Any, str]:
     from mibound.cli import UserError
-    from mibound.models import GaussianMixture, LinearGaussian
+    from mibound.models import GaussianMixture, LatentVariableModel, LinearGaussian
 
     name, _, rest = spec.partition(":")
     name = name.strip().lower()
@@ -74,6 +74,7 @@ def _parse_builtin(spec: str) -> tuple[Any, str]:
         except ValueError:
             kind = "an integer" if types[key] is int else "a number"
             raise UserError(f"MODEL: parameter {key} expects {kind}, got {raw.strip()!r}") from None
+    model: LatentVariableModel
     try:
         if name == "linear-gaussian":
             model = LinearGaussian.with_mutual_information(
