@@ -9,6 +9,7 @@ import torch
 from torch.distributions import Independent, MultivariateNormal, StudentT
 
 from mibound import ais_sandwich
+from mibound._random import torch_generator
 from mibound.ais import sigmoid_schedule
 from mibound.models import LinearGaussian
 
@@ -43,7 +44,7 @@ def perturbed(model: LinearGaussian, shift: float = 0.5, inflate: float = 3.0):
 
 def pointwise_truth(model: LinearGaussian, n: int, seed: int) -> float:
     """Mean of log p(x|z0) - log p(x) on the data that ais_sandwich draws with this seed."""
-    x, z0 = model.sample(n, generator=torch.Generator().manual_seed(seed))
+    x, z0 = model.sample(n, generator=torch_generator(seed, "ais.data"))
     return float((model.likelihood(z0).log_prob(x) - model.marginal().log_prob(x)).mean())
 
 

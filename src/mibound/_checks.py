@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import math
+import numbers
 from typing import Any
 
 __all__ = [
@@ -71,14 +72,14 @@ def optional_import(module: str, extra: str, feature: str) -> Any:
         ) from None
 
 
-def check_int(name: str, value: object, minimum: int | None = None) -> int:
-    """``value`` as an int, or an error naming ``name``.
+def check_int(name: str, value: object, minimum: int | None = 1) -> int:
+    """``value`` as an int (numpy integers accepted), or an error naming ``name``.
 
     Raises:
         InvalidTypeError: Not an integer (bools and floats such as ``3.0`` included).
         InvalidValueError: Below ``minimum``.
     """
-    if not isinstance(value, int) or isinstance(value, bool):
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
         expected = "an integer" if minimum is None else f"an integer >= {minimum}"
         raise InvalidTypeError(f"{name}: expected {expected}, got {value!r}")
     if minimum is not None and value < minimum:
@@ -88,7 +89,7 @@ def check_int(name: str, value: object, minimum: int | None = None) -> int:
 
 def check_seed(seed: object) -> int:
     """A seed: a non-negative integer (a float or bool: type error; a negative int: value error)."""
-    if not isinstance(seed, int) or isinstance(seed, bool):
+    if not isinstance(seed, numbers.Integral) or isinstance(seed, bool):
         raise InvalidTypeError(f"seed: expected a non-negative integer, got {seed!r}")
     if seed < 0:
         raise InvalidValueError(f"seed: expected a non-negative integer, got {seed!r}")
@@ -117,7 +118,7 @@ def check_number(
         InvalidTypeError: Not a real number (bools included).
         InvalidValueError: NaN, infinite, or outside the interval.
     """
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise InvalidTypeError(f"{name}: expected a number, got {value!r}")
     number = float(value)
     below = number <= low if low_open else number < low

@@ -13,11 +13,10 @@ from scipy.special import digamma
 
 from mibound._checks import InvalidValueError, MissingDependencyError
 from mibound._inputs import as_pair
+from mibound._stats import Z95
 from mibound.results import Estimate
 
 __all__ = ["ksg"]
-
-_Z95 = 1.959963984540054
 
 
 def ksg(
@@ -159,7 +158,7 @@ def ksg(
             f"high dimension ({d_joint} joint): KSG is biased toward 0 for large MI in high "
             "dimension"
         )
-    ci = (value - _Z95 * stderr, value + _Z95 * stderr)
+    ci = (value - Z95 * stderr, value + Z95 * stderr)
     return Estimate(
         value=value,
         stderr=stderr,

@@ -180,12 +180,12 @@ def resolve_encoder(
 ) -> tuple[Any, str, dict[str, Any]]:
     """Chooses the proposal; returns ``(encoder or None, description, fit summary)``."""
     from mibound._placement import model_place
+    from mibound._random import seeded
     from mibound.cli import UserError
     from mibound.encoders import (
         ExactPosterior,
         GaussianEncoder,
         _latent_dims,
-        _seeded,
         fit_encoder,
         initialise_linear,
     )
@@ -218,7 +218,7 @@ def resolve_encoder(
         raise UserError(f"--proposal fit: {err}") from None
     steps = fit_steps or 2000
     place, dtype = model_place(model)
-    with _seeded(seed, "fit", place):  # the same stream as mibound.sandwich(fit=True)
+    with seeded(seed, "fit", place):  # the same stream as mibound.sandwich(fit=True)
         fitted = GaussianEncoder(x_dim, z_dim).to(device=place, dtype=dtype)
         initialise_linear(fitted, model, seed=seed)
         result = fit_encoder(model, fitted, k=min(k, 16), steps=steps, seed=seed, progress=progress)
