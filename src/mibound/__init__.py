@@ -11,6 +11,8 @@ The public functions and submodules are imported on first use (PEP 562), so that
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 from mibound._version import __version__
@@ -19,17 +21,22 @@ if TYPE_CHECKING:
     from mibound import bounds, critics, diagnostics, encoders, models, neural, tasks, train
     from mibound.ais import ais_sandwich
     from mibound.cca import gaussian
+    from mibound.conditional import conditional
+    from mibound.discrete import plugin
     from mibound.estimation import estimate
     from mibound.knn import ksg
     from mibound.known_encoder import known_conditional
     from mibound.known_joint import sandwich
     from mibound.known_prior import known_marginal
     from mibound.lautum_bounds import lautum
+    from mibound.mixed import mixed
+    from mibound.pairwise import pairwise
 
 __all__ = [
     "__version__",
     "ais_sandwich",
     "bounds",
+    "conditional",
     "critics",
     "diagnostics",
     "encoders",
@@ -39,8 +46,11 @@ __all__ = [
     "known_marginal",
     "ksg",
     "lautum",
+    "mixed",
     "models",
     "neural",
+    "pairwise",
+    "plugin",
     "sandwich",
     "tasks",
     "train",
@@ -49,26 +59,40 @@ __all__ = [
 _FUNCTIONS = {
     "ais_sandwich": "mibound.ais",
     "gaussian": "mibound.cca",
+    "conditional": "mibound.conditional",
+    "plugin": "mibound.discrete",
     "estimate": "mibound.estimation",
     "ksg": "mibound.knn",
     "known_conditional": "mibound.known_encoder",
     "sandwich": "mibound.known_joint",
     "known_marginal": "mibound.known_prior",
     "lautum": "mibound.lautum_bounds",
+    "mixed": "mibound.mixed",
+    "pairwise": "mibound.pairwise",
 }
 _SUBMODULES = ("bounds", "critics", "diagnostics", "encoders", "models", "neural", "tasks", "train")
 
 
 def __getattr__(name: str) -> Any:
     if name in _FUNCTIONS:
-        value = getattr(importlib.import_module(_FUNCTIONS[name]), name)
-    elif name in _SUBMODULES:
-        value = importlib.import_module(f"mibound.{name}")
-    else:
-        raise AttributeError(f"module 'mibound' has no attribute {name!r}")
-    globals()[name] = value
-    return value
+        return getattr(importlib.import_module(_FUNCTIONS[name]), name)
+    if name in _SUBMODULES:
+        return importlib.import_module(f"mibound.{name}")
+    raise AttributeError(f"module 'mibound' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
     return sorted({*globals(), *__all__})
+
+
+class _Package(types.ModuleType):
+    """The package module: ``mibound.conditional`` (and ``mixed``, ``pairwise``) is always the
+    function, even after importing the submodule of the same name has set the attribute."""
+
+    def __getattribute__(self, name: str) -> Any:
+        if name in _FUNCTIONS:
+            return getattr(importlib.import_module(_FUNCTIONS[name]), name)
+        return super().__getattribute__(name)
+
+
+sys.modules[__name__].__class__ = _Package
