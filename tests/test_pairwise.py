@@ -113,3 +113,12 @@ def test_matrix_command(tmp_path: Path, capsys) -> None:
     assert "guessed discrete" in capsys.readouterr().out
     assert main(["matrix", str(path), "--discrete", "q"]) == 2
     assert "--discrete: no column 'q'" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_ray_executor_matches_local() -> None:
+    pytest.importorskip("ray", reason="ray is not installed (pip install 'mibound[ray]')")
+    table, names = _table(400)
+    local = pairwise(table, "ksg", names=names, discrete=["label"])
+    ray = pairwise(table, "ksg", names=names, discrete=["label"], executor="ray", n_jobs=1)
+    np.testing.assert_array_equal(local.values, ray.values)

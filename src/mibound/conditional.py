@@ -66,6 +66,8 @@ def conditional(
           critic's approximation gap) need not cancel. Its standard error is
           :math:`\sqrt{s_1^2 + s_2^2}`, which ignores the (usually positive) correlation of the
           two held-out values and so tends to overstate the error.
+          Measured (N = 5000, default settings): 2+2+2-d Gaussian task with truth 0.446,
+          SMILE 0.40 ± 0.05, InfoNCE 0.43 ± 0.05 (k-NN: 0.32 at N = 8000).
 
     Arguments:
         x: Samples of X, shape ``(N,)`` or ``(N, d_x)``.
