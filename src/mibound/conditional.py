@@ -103,11 +103,11 @@ def conditional(
             raise InvalidTypeError(
                 f"options: method 'gaussian' takes no options, got {', '.join(sorted(options))}"
             )
-        arrays = [encode_categories(c, drop_first=True)[0] for c in (cx, cy, cz)]
-        result = conditional_gaussian(*arrays)
+        xd, yd, zd = (encode_categories(c, drop_first=True)[0] for c in (cx, cy, cz))
+        result = conditional_gaussian(xd, yd, zd)
     else:
-        ex, ey, ez = (encode_categories(c)[0] for c in (cx, cy, cz))
-        result = _neural_difference(ex, ey, ez, method, seed, options)
+        xe, ye, ze = (encode_categories(c)[0] for c in (cx, cy, cz))
+        result = _neural_difference(xe, ye, ze, method, seed, options)
     if method != "ksg" and (cx.any_discrete or cy.any_discrete or cz.any_discrete):
         how = "indicator columns (drop-first)" if method == "gaussian" else "one-hot columns"
         notes.append(f"discrete columns enter as {how}, not as numeric codes")
