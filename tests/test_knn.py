@@ -180,3 +180,14 @@ def test_numba_threads_give_identical_results(monkeypatch: pytest.MonkeyPatch) -
     assert ksg(x, y, backend="numba", n_jobs=3, subsamples=0).value == pytest.approx(
         reference, abs=1e-12
     )
+
+
+def test_auto_backend_uses_numba_only_where_it_pays() -> None:
+    from mibound.knn import _backend
+
+    assert _backend("auto", 2000, 2) == "scipy"
+    assert _backend("auto", 4999, 10) == "scipy"
+    assert _backend("scipy", 10**6, 10) == "scipy"
+    expected = "numba" if BACKENDS == ["scipy", "numba"] else "scipy"
+    assert _backend("auto", 5000, 10) == expected
+    assert _backend("auto", 200_000, 2) == expected
