@@ -130,10 +130,10 @@ class _Residual(nn.Module):
         body: list[nn.Module] = [nn.SiLU()]
         for _ in range(layers - 1):
             body += [nn.Linear(hidden, hidden), nn.SiLU()]
-        body.append(nn.Linear(hidden, 1))
-        self.body = nn.Sequential(*body)
-        nn.init.zeros_(self.body[-1].weight)
-        nn.init.zeros_(self.body[-1].bias)
+        last = nn.Linear(hidden, 1)
+        nn.init.zeros_(last.weight)
+        nn.init.zeros_(last.bias)
+        self.body = nn.Sequential(*body, last)
 
     @staticmethod
     def _features(a: Tensor) -> Tensor:
