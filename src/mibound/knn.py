@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable
 from typing import Any
 
@@ -71,9 +70,10 @@ def ksg(
             ``min(10, N // 50)`` (at least 2); 0 skips the standard error (it is then NaN and a
             diagnostic says so).
         n_jobs: Threads for the tree queries (-1: all cores).
-        backend: ``"numba"`` (a compiled max-norm k-d tree with leaf-batched queries and O(1)
-            counting of whole nodes; ``pip install 'mibound[fast]'``), ``"scipy"``
-            (``cKDTree``), or ``"auto"`` (numba when installed). Both give identical values.
+        backend: ``"numba"`` (compiled max-norm k-d trees: one search gives the joint radius
+            and one marginal count, whole nodes are counted in O(1);
+            ``pip install 'mibound[fast]'``), ``"scipy"`` (``cKDTree``), or ``"auto"`` (numba
+            when installed). Both give identical values.
 
     Returns:
         An :class:`~mibound.results.Estimate` of kind ``"estimate"`` in nats.
@@ -214,22 +214,18 @@ def _ksg_value(x: np.ndarray, y: np.ndarray, k: int, n_jobs: int, backend: str =
 def _numba_counts(
     joint: np.ndarray, x: np.ndarray, y: np.ndarray, k: int, n_jobs: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    from mibound._kdtree import MaxNormTree
+    from mibound._kdtree import count_within, knn_radius_and_count
 
-    threads = (os.cpu_count() or 1) if n_jobs < 0 else n_jobs
-    tree = MaxNormTree(joint, threads=threads)
-    eps = np.empty(joint.shape[0])
-    eps[tree.perm] = tree.self_kth_distance(k + 1)
-    counts = []
-    for points in (x, y):
-        if points.shape[1] == 1:
-            counts.append(_count_closer_1d(points[:, 0], eps))
-            continue
-        marginal = MaxNormTree(points, threads=threads)
-        within = np.empty(points.shape[0], dtype=np.int64)
-        within[marginal.perm] = marginal.self_count_within(eps[marginal.perm])
-        counts.append(np.where(eps > 0, within - 1, 0))
-    return eps, counts[0], counts[1]
+    # One search gives the joint radius and the count in the marginal the tree splits on; the
+    # marginal with more coordinates holds fewer points within the radius, so it is searched.
+    swap = y.shape[1] > x.shape[1]
+    split, rest = (y, x) if swap else (x, y)
+    eps, n_split = knn_radius_and_count(split, rest, k + 1, n_jobs)
+    if rest.shape[1] == 1:
+        n_rest = _count_closer_1d(rest[:, 0], eps)
+    else:
+        n_rest = count_within(rest, eps, n_jobs)
+    return (eps, n_rest, n_split) if swap else (eps, n_split, n_rest)
 
 
 def _count_closer(points: np.ndarray, radius: np.ndarray, n_jobs: int) -> np.ndarray:
