@@ -28,6 +28,7 @@ def ksg(
     subsamples: int | None = None,
     n_jobs: int = -1,
     backend: str = "auto",
+    device: Any = None,
 ) -> Estimate:
     r"""KSG estimator 1 of :math:`I(X;Y)` (an estimate, no guarantee of side).
 
@@ -72,8 +73,12 @@ def ksg(
         n_jobs: Threads for the tree queries (-1: all cores).
         backend: ``"numba"`` (compiled max-norm k-d trees: one search gives the joint radius
             and one marginal count, whole nodes are counted in O(1);
-            ``pip install 'mibound[fast]'``), ``"scipy"`` (``cKDTree``), or ``"auto"`` (numba
-            when installed). Both give identical values.
+            ``pip install 'mibound[fast]'``), ``"scipy"`` (``cKDTree``), ``"torch"`` (blocked
+            brute force in float64 on ``device``: O(N^2) work that suits a GPU), or ``"auto"``:
+            torch when ``device`` is given or torch sees a GPU and N >= 20,000, else numba when
+            installed, else scipy. Every backend gives identical values.
+        device: The torch device of the ``"torch"`` backend (None: "cuda" when available,
+            else "cpu"); giving one with ``backend="auto"`` selects the torch backend.
 
     Returns:
         An :class:`~mibound.results.Estimate` of kind ``"estimate"`` in nats.
@@ -122,8 +127,8 @@ def ksg(
         xa = xa + noise * xa.std(axis=0) * rng.standard_normal(xa.shape)
         ya = ya + noise * ya.std(axis=0) * rng.standard_normal(ya.shape)
 
-    engine = _backend(backend)
-    value = _ksg_value(xa, ya, k, n_jobs, engine)
+    engine, device = _backend(backend, device, n)
+    value = _ksg_value(xa, ya, k, n_jobs, engine, device)
     diagnostics: list[str] = []
     parts: list[float] = []
     if m >= 2:
@@ -131,7 +136,7 @@ def ksg(
         size = n // m
         for j in range(m):
             idx = order[j * size : (j + 1) * size]
-            parts.append(_ksg_value(xa[idx], ya[idx], k, n_jobs, engine))
+            parts.append(_ksg_value(xa[idx], ya[idx], k, n_jobs, engine, device))
         stderr = float(np.std(parts, ddof=1) * math.sqrt(size / n))
         if size < 50:
             diagnostics.append(
@@ -168,6 +173,7 @@ def ksg(
             "noise": noise,
             "norm": "max",
             "backend": engine,
+            "device": None if device is None else str(device),
             "variant": "KSG estimator 1 (Kraskov et al. 2004, eq. 8)",
             "subsamples": m,
             "subsample_size": n // m if m else None,
@@ -181,27 +187,53 @@ def ksg(
     )
 
 
-def _backend(name: str) -> str:
-    if name not in ("auto", "numba", "scipy"):
-        raise ValueError(f"backend: expected 'auto', 'numba' or 'scipy', got {name!r}")
+_GPU_MIN = 20_000  # "auto" uses a GPU from this many points (brute force is O(N^2))
+
+
+def _backend(name: str, device: Any, n: int) -> tuple[str, Any]:
+    """The backend to run and its torch device (None unless the backend is torch)."""
+    if name not in ("auto", "numba", "scipy", "torch"):
+        raise ValueError(f"backend: expected 'auto', 'numba', 'scipy' or 'torch', got {name!r}")
+    if device is not None and name in ("numba", "scipy"):
+        raise ValueError(f"device: only the 'torch' backend takes a device, got backend={name!r}")
+    if name == "torch" or (name == "auto" and device is not None):
+        try:
+            from mibound._knn_torch import default_device
+        except ImportError:  # pragma: no cover - torch is a dependency
+            raise ImportError("backend='torch' needs torch") from None
+        return "torch", default_device() if device is None else device
+    if name == "auto" and n >= _GPU_MIN:
+        try:
+            import torch
+        except ImportError:  # pragma: no cover - torch is a dependency
+            pass
+        else:
+            if torch.cuda.is_available():
+                return "torch", "cuda"
     if name == "scipy":
-        return name
+        return name, None
     try:
         import mibound._kdtree  # noqa: F401 - needs numba
     except ImportError:
         if name == "numba":
             raise ImportError("backend='numba' needs numba: pip install 'mibound[fast]'") from None
-        return "scipy"
-    return "numba"
+        return "scipy", None
+    return "numba", None
 
 
-def _ksg_value(x: np.ndarray, y: np.ndarray, k: int, n_jobs: int, backend: str = "scipy") -> float:
+def _ksg_value(
+    x: np.ndarray, y: np.ndarray, k: int, n_jobs: int, backend: str = "scipy", device: Any = None
+) -> float:
     """KSG estimator 1 on validated, tie-broken float64 arrays of shape (n, d)."""
     n = x.shape[0]
-    joint = np.concatenate([x, y], axis=1)
-    if backend == "numba":
-        eps, n_x, n_y = _numba_counts(joint, x, y, k, n_jobs)
+    if backend == "torch":
+        from mibound._knn_torch import knn_counts
+
+        eps, n_x, n_y = knn_counts(x, y, k, device)
+    elif backend == "numba":
+        eps, n_x, n_y = _numba_counts(x, y, k, n_jobs)
     else:
+        joint = np.concatenate([x, y], axis=1)
         tree = cKDTree(joint)
         # k + 1 because every point is its own nearest neighbour at distance 0.
         eps = tree.query(joint, k=[k + 1], p=np.inf, workers=n_jobs)[0][:, 0]
@@ -212,7 +244,7 @@ def _ksg_value(x: np.ndarray, y: np.ndarray, k: int, n_jobs: int, backend: str =
 
 
 def _numba_counts(
-    joint: np.ndarray, x: np.ndarray, y: np.ndarray, k: int, n_jobs: int
+    x: np.ndarray, y: np.ndarray, k: int, n_jobs: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     from mibound._kdtree import count_within, knn_radius_and_count
 
