@@ -129,7 +129,13 @@ def train(
     elif isinstance(min_steps, bool) or not isinstance(min_steps, int) or min_steps < 0:
         raise ValueError(f"min_steps: expected a non-negative integer, got {min_steps!r}")
     params = _parameters(module)
-    optimiser = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+    # The fused kernel updates all parameters in one call (torch >= 2.4 on CPU and CUDA): for
+    # small critics the per-parameter loop of the default Adam is a fifth of each step.
+    fused = all(
+        p.dtype in (torch.float32, torch.float64) and p.device.type in ("cpu", "cuda")
+        for p in params
+    )
+    optimiser = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, fused=fused or None)
     gen_device = torch.device(device) if device is not None else params[0].device
     generator = torch.Generator(device=gen_device).manual_seed(int(seed))
 
@@ -179,7 +185,7 @@ def train(
                 history["train"].append(sum(window) / len(window))
                 window = []
                 if validate is not None:
-                    with torch.no_grad():
+                    with torch.inference_mode():
                         val = float(validate())
                     if not math.isfinite(val):
                         val = -math.inf
