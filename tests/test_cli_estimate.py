@@ -165,3 +165,46 @@ def test_neural_method_end_to_end(tmp_path: Path, table: np.ndarray) -> None:
     result = json.loads(proc.stdout)
     assert result["settings"]["critic"] == "bilinear"
     assert result["settings"]["alpha"] == 0.1
+
+
+def _pair_file(tmp_path: Path) -> Path:
+    rng = np.random.default_rng(0)
+    path = tmp_path / "pair.csv"
+    np.savetxt(path, rng.standard_normal((50, 2)), delimiter=",", header="x,y", comments="")
+    return path
+
+
+@pytest.mark.parametrize("error", [ValueError("shape mismatch in matmul"), TypeError("bad call")])
+def test_errors_that_are_not_input_errors_show_a_traceback(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    error: Exception,
+) -> None:
+    # A ValueError or TypeError raised by a bug (inside mibound or torch) is not a user error.
+    import mibound.estimation
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise error
+
+    monkeypatch.delenv("MIBOUND_DEBUG", raising=False)
+    monkeypatch.setattr(mibound.estimation, "estimate", broken)
+    assert main(["estimate", str(_pair_file(tmp_path)), "--method", "ksg"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" in err and str(error) in err
+    assert "internal error" in err and "please report it" in err
+
+
+def test_input_errors_raised_by_the_library_are_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mibound.estimation
+    from mibound._checks import InvalidTypeError
+
+    def rejects(*args: object, **kwargs: object) -> None:
+        raise InvalidTypeError("k: expected an integer >= 1, got 2.5")
+
+    monkeypatch.delenv("MIBOUND_DEBUG", raising=False)
+    monkeypatch.setattr(mibound.estimation, "estimate", rejects)
+    line = _main_error(capsys, str(_pair_file(tmp_path)), "--method", "ksg")
+    assert line == "mibound: error: k: expected an integer >= 1, got 2.5"

@@ -27,12 +27,15 @@ from typing import Literal
 import torch
 from torch import Tensor
 
+from mibound._checks import InvalidTypeError, InvalidValueError
+
 __all__ = [
     "MineAverage",
     "barber_agakov",
     "dv",
     "infonce",
     "interpolated",
+    "interpolated_ceiling",
     "iwae_upper",
     "js",
     "lautum_lower",
@@ -61,9 +64,9 @@ def log_mean_exp(x: Tensor, dim: int | tuple[int, ...] = -1, keepdim: bool = Fal
 
 def _check_tensor(name: str, value: object) -> Tensor:
     if not isinstance(value, Tensor):
-        raise TypeError(f"{name}: expected a torch.Tensor, got {type(value).__name__}")
+        raise InvalidTypeError(f"{name}: expected a torch.Tensor, got {type(value).__name__}")
     if not value.is_floating_point():
-        raise TypeError(f"{name}: expected a floating-point tensor, got dtype {value.dtype}")
+        raise InvalidTypeError(f"{name}: expected a floating-point tensor, got dtype {value.dtype}")
     return value
 
 
@@ -73,18 +76,20 @@ def _check_no_nan(name: str, value: Tensor, allow_neg_inf: bool = False) -> None
         bad = bad | (value == -math.inf)
     if bool(bad.any()):
         what = "NaN or +inf" if allow_neg_inf else "NaN or inf"
-        raise ValueError(f"{name}: expected finite values, found {int(bad.sum())} {what} entries")
+        raise InvalidValueError(
+            f"{name}: expected finite values, found {int(bad.sum())} {what} entries"
+        )
 
 
 def _check_scores(scores: object, validate: bool) -> Tensor:
     scores = _check_tensor("scores", scores)
     if scores.ndim < 2 or scores.shape[-1] != scores.shape[-2]:
-        raise ValueError(
+        raise InvalidValueError(
             "scores: expected a square score matrix of shape (..., B, B) with "
             f"scores[..., i, j] = f(x_i, z_j), got shape {tuple(scores.shape)}"
         )
     if scores.shape[-1] < 2:
-        raise ValueError(
+        raise InvalidValueError(
             "scores: expected a batch of at least 2 pairs (B >= 2) to have negatives, "
             f"got B = {scores.shape[-1]}"
         )
@@ -95,7 +100,7 @@ def _check_scores(scores: object, validate: bool) -> Tensor:
 
 def _check_reduction(reduction: str) -> None:
     if reduction not in ("mean", "none"):
-        raise ValueError(f"reduction: expected 'mean' or 'none', got {reduction!r}")
+        raise InvalidValueError(f"reduction: expected 'mean' or 'none', got {reduction!r}")
 
 
 def _reduce(terms: Tensor, reduction: str) -> Tensor:
@@ -232,7 +237,7 @@ def _check_log_baseline(log_baseline: object, scores: Tensor, validate: bool) ->
     try:
         torch.broadcast_shapes(log_baseline.shape, scores.shape[:-1])
     except RuntimeError:
-        raise ValueError(
+        raise InvalidValueError(
             "log_baseline: expected a shape broadcastable to the rows of scores "
             f"{tuple(scores.shape[:-1])} (one value log a(x_i) per row), "
             f"got shape {tuple(log_baseline.shape)}"
@@ -301,9 +306,10 @@ def interpolated(
     :math:`m_i / (\alpha m_i + (1 - \alpha) a(x_i))` with :math:`m_i = \mathrm{mean}_{j \neq i}
     e^{f(x_i, z_j)}`.
 
-    Side: **lower bound** for every α in (0, 1]; ceiling :math:`1 + \log((B - 1)/\alpha)`
-    (DESIGN.md states :math:`1 + \log(B/\alpha)`; one sample is spent on independence).
-    α = 1 is InfoNCE with B-1 candidates; α → 0 approaches TUBA/NWJ: less bias, more variance.
+    Side: **lower bound** for every α in (0, 1]; ceiling :func:`interpolated_ceiling`:
+    :math:`1 + \log((B - 1)/\alpha)` for α < 1 and :math:`\log(B - 1)` at α = 1 (one sample
+    is spent on independence). α = 1 is InfoNCE with B-1 candidates (its marginal term is
+    exactly 1); α → 0 approaches TUBA/NWJ: less bias, more variance.
 
     Arguments:
         scores: Score matrix of shape ``(..., B, B)``, B >= 3.
@@ -320,10 +326,12 @@ def interpolated(
     """
     scores = _check_scores(scores, validate)
     if not isinstance(alpha, (int, float)) or not (0.0 < float(alpha) <= 1.0):
-        raise ValueError(f"alpha: expected a number in (0, 1], got {alpha!r}")
+        raise InvalidValueError(f"alpha: expected a number in (0, 1], got {alpha!r}")
     b = scores.shape[-1]
     if b < 3:
-        raise ValueError(f"scores: interpolated needs a batch of at least 3 pairs, got B = {b}")
+        raise InvalidValueError(
+            f"scores: interpolated needs a batch of at least 3 pairs, got B = {b}"
+        )
     log_baseline = _check_log_baseline(log_baseline, scores, validate)
     _check_reduction(reduction)
     alpha = float(alpha)
@@ -332,14 +340,10 @@ def interpolated(
     diag = _diag(scores)  # (..., B)
     # Log of the sum over j != i of exp(S_ij): (..., B)
     log_sum_off = torch.logsumexp(scores.masked_fill(eye, -math.inf), dim=-1)
-    # Joint term: the candidate set is {z_i} ∪ {z_k : k ∉ {i, l}} for each l != i.
-    # log sum over that set = log(exp(S_ii) + sum_off - exp(S_il)); computed stably.
-    log_set = _log_sub_exp(
-        torch.logaddexp(diag, log_sum_off).unsqueeze(-1), scores
-    )  # (..., B, B) indexed [i, l]
-    # The set contains z_i, so its log-sum is at least S_ii; this guards against cancellation.
-    log_set = torch.maximum(log_set, diag.unsqueeze(-1))
-    log_mean_set = log_set - math.log(b - 1)
+    # Joint term: the candidate set is {z_i} ∪ {z_k : k ∉ {i, l}} for each l != i, i.e. row i
+    # without column l; its log-sum is computed directly (no subtraction, which cancels when
+    # S_il dominates the row): (..., B, B) indexed [i, l].
+    log_mean_set = _leave_one_out_logsumexp(scores) - math.log(b - 1)
     log_den = _log_interp(log_mean_set, log_a.unsqueeze(-1), alpha)
     joint = (diag.unsqueeze(-1) - log_den).masked_fill(eye, 0.0).sum(-1) / (b - 1)
     # Marginal term: candidate set {z_k : k != i}; its mean is m_i.
@@ -349,6 +353,27 @@ def interpolated(
     return _reduce(terms, reduction)
 
 
+def interpolated_ceiling(batch: int, alpha: float) -> float:
+    r"""The supremum of :func:`interpolated` over critics for a batch of B pairs.
+
+    With :math:`K = B - 1` candidates, :math:`\log g \le \log(K / \alpha)` and the marginal
+    term is non-negative, so :math:`I_\alpha \le 1 + \log(K/\alpha)` (approached as the
+    positive score grows and :math:`a(x) \to \infty` slower). At α = 1 the marginal term is
+    exactly 1 (the candidates are exchangeable), so the ceiling is InfoNCE's
+    :math:`\log K = \log(B - 1)`.
+
+    Arguments:
+        batch: The batch size B >= 3.
+        alpha: The interpolation weight in (0, 1].
+
+    Returns:
+        The ceiling in nats.
+    """
+    if alpha == 1.0:
+        return math.log(batch - 1)
+    return 1.0 + math.log((batch - 1) / alpha)
+
+
 def _log_interp(log_m: Tensor, log_a: Tensor, alpha: float) -> Tensor:
     """log(alpha * exp(log_m) + (1 - alpha) * exp(log_a))."""
     if alpha == 1.0:
@@ -356,10 +381,15 @@ def _log_interp(log_m: Tensor, log_a: Tensor, alpha: float) -> Tensor:
     return torch.logaddexp(log_m + math.log(alpha), log_a + math.log1p(-alpha))
 
 
-def _log_sub_exp(log_x: Tensor, log_y: Tensor) -> Tensor:
-    """log(exp(log_x) - exp(log_y)) for log_x > log_y, elementwise (broadcasting)."""
-    diff = (log_y - log_x).clamp(max=0.0)
-    return log_x + torch.log((-torch.expm1(diff)).clamp(min=torch.finfo(log_x.dtype).tiny))
+def _leave_one_out_logsumexp(values: Tensor) -> Tensor:
+    """``out[..., l] = log sum_{j != l} exp(values[..., j])``, from prefix and suffix log-sums.
+
+    Exact and stable however one entry dominates (no log of a difference); O(B) per row.
+    """
+    empty = torch.full_like(values[..., :1], -math.inf)
+    prefix = torch.logcumsumexp(values, dim=-1)[..., :-1]  # log-sum of values[..., :l]
+    suffix = torch.logcumsumexp(values.flip(-1), dim=-1).flip(-1)[..., 1:]  # of values[l+1:]
+    return torch.logaddexp(torch.cat([empty, prefix], -1), torch.cat([suffix, empty], -1))
 
 
 def js(scores: Tensor, *, reduction: Reduction = "mean", validate: bool = True) -> Tensor:
@@ -425,7 +455,7 @@ def smile(
     """
     scores = _check_scores(scores, validate)
     if not isinstance(tau, (int, float)) or not float(tau) > 0:
-        raise ValueError(f"tau: expected a positive number (math.inf for DV), got {tau!r}")
+        raise InvalidValueError(f"tau: expected a positive number (math.inf for DV), got {tau!r}")
     _check_reduction(reduction)
     clipped = scores.clamp(-float(tau), float(tau)) if math.isfinite(tau) else scores
     terms = _diag(scores) - _lme_off_diagonal(clipped).unsqueeze(-1)
@@ -459,7 +489,7 @@ class MineAverage:
 
     def __init__(self, rate: float = 0.01) -> None:
         if not isinstance(rate, (int, float)) or not (0.0 < float(rate) <= 1.0):
-            raise ValueError(f"rate: expected a number in (0, 1], got {rate!r}")
+            raise InvalidValueError(f"rate: expected a number in (0, 1], got {rate!r}")
         self.rate = float(rate)
         self.log_average: Tensor | None = None
 
@@ -491,12 +521,12 @@ class MineAverage:
 def _check_log_weights(log_w: object, validate: bool, min_k: int) -> Tensor:
     log_w = _check_tensor("log_w", log_w)
     if log_w.ndim < 1:
-        raise ValueError(
+        raise InvalidValueError(
             "log_w: expected log-weights of shape (K, ..., n) with the K proposal samples "
             "first, got a scalar"
         )
     if log_w.shape[0] < min_k:
-        raise ValueError(
+        raise InvalidValueError(
             f"log_w: expected at least K = {min_k} proposal samples along dim 0, "
             f"got K = {log_w.shape[0]} (shape {tuple(log_w.shape)})"
         )
@@ -510,7 +540,7 @@ def _check_per_sample(name: str, value: object, shape: torch.Size, validate: boo
     try:
         torch.broadcast_shapes(value.shape, shape)
     except RuntimeError:
-        raise ValueError(
+        raise InvalidValueError(
             f"{name}: expected a shape broadcastable to {tuple(shape)} "
             f"(one value per data point), got shape {tuple(value.shape)}"
         ) from None
@@ -522,7 +552,7 @@ def _check_per_sample(name: str, value: object, shape: torch.Size, validate: boo
 def _finish(terms: Tensor, reduction: str, validate: bool, name: str) -> Tensor:
     out = _reduce(terms, reduction)
     if validate and not bool(torch.isfinite(out).all()):
-        raise ValueError(
+        raise InvalidValueError(
             f"{name}: the result is not finite; check that log-weights are not all -inf "
             "and that the proposal covers the posterior"
         )
@@ -557,7 +587,7 @@ def barber_agakov(
     """
     log_q_z0 = _check_tensor("log_q_z0", log_q_z0)
     if log_q_z0.ndim < 1:
-        raise ValueError("log_q_z0: expected shape (..., n), got a scalar")
+        raise InvalidValueError("log_q_z0: expected shape (..., n), got a scalar")
     log_p_z0 = _check_per_sample("log_p_z0", log_p_z0, log_q_z0.shape, validate)
     if validate:
         _check_no_nan("log_q_z0", log_q_z0, allow_neg_inf=True)

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from mibound._checks import InvalidValueError
 from mibound._inputs import as_pair
 from mibound.results import Estimate
 
@@ -61,7 +62,7 @@ def gaussian(x: Any, y: Any) -> Estimate:
     n, dx = xa.shape
     dy = ya.shape[1]
     if n <= dx + dy:
-        raise ValueError(
+        raise InvalidValueError(
             f"x, y: the Gaussian (CCA) estimate needs more samples than dimensions, "
             f"n > d_x + d_y = {dx + dy}, got n = {n}"
         )
@@ -77,11 +78,11 @@ def gaussian(x: Any, y: Any) -> Estimate:
             chol[name] = None
         if chol[name] is None or np.min(np.abs(np.diag(chol[name]))) < 1e-7:
             if name == "x, y":
-                raise ValueError(
+                raise InvalidValueError(
                     "x, y: x and y are (nearly) perfectly linearly dependent: a canonical "
                     "correlation is 1 and the Gaussian MI is infinite"
                 )
-            raise ValueError(
+            raise InvalidValueError(
                 f"{name}: columns are (nearly) linearly dependent; drop redundant columns"
             )
     # Canonical correlations: singular values of Lx^{-1} Rxy Ly^{-T}.

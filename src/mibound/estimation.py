@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
+from mibound._checks import InvalidTypeError, InvalidValueError
 from mibound._inputs import as_pair
 from mibound.results import Estimate
 
@@ -51,7 +51,7 @@ def estimate(x: Any, y: Any, method: str = "smile", *, seed: int = 0, **options:
         'estimate'
     """
     if not isinstance(method, str) or method.lower() not in METHODS:
-        raise ValueError(f"method: expected one of {', '.join(METHODS)}, got {method!r}")
+        raise InvalidValueError(f"method: expected one of {', '.join(METHODS)}, got {method!r}")
     method = method.lower()
     xa, ya = as_pair(x, y)
     if method == "ksg":
@@ -62,17 +62,10 @@ def estimate(x: Any, y: Any, method: str = "smile", *, seed: int = 0, **options:
         from mibound.cca import gaussian
 
         if options:
-            raise TypeError(
+            raise InvalidTypeError(
                 f"options: method 'gaussian' takes no options, got {', '.join(sorted(options))}"
             )
         return gaussian(xa, ya)
-    try:
-        neural = importlib.import_module("mibound.neural")
-    except ModuleNotFoundError as err:
-        if err.name not in ("mibound.neural", "mibound.critics", "mibound.train"):
-            raise
-        raise ImportError(
-            f"method {method!r} needs mibound.neural, which is not available in this "
-            "installation; use method='ksg' or method='gaussian'"
-        ) from None
-    return neural.neural_estimate(xa, ya, method, seed=seed, **options)
+    from mibound.neural import neural_estimate
+
+    return neural_estimate(xa, ya, method, seed=seed, **options)

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from mibound._checks import InvalidValueError, MissingDependencyError
+
 __all__ = ["SUFFIXES", "parse_columns", "read_pair"]
 
 SUFFIXES: tuple[str, ...] = (".csv", ".tsv", ".npy", ".npz", ".parquet")
@@ -46,7 +48,7 @@ def read_pair(
     if not path.exists():
         raise FileNotFoundError(f"FILE: no such file: {path}")
     if path.is_dir():
-        raise ValueError(f"FILE: expected a file, got a directory: {path}")
+        raise InvalidValueError(f"FILE: expected a file, got a directory: {path}")
     suffix = path.suffix.lower()
     if suffix == ".npz":
         return _read_npz(path, x, y)
@@ -55,7 +57,7 @@ def read_pair(
         if array.ndim == 1:
             array = array[:, None]
         if array.ndim != 2:
-            raise ValueError(
+            raise InvalidValueError(
                 f"FILE: expected one 2-D array (n, columns) in {path.name}, got shape {array.shape}"
             )
         names = [str(i) for i in range(array.shape[1])]
@@ -66,7 +68,7 @@ def read_pair(
     if suffix == ".parquet":
         table, names = _read_parquet(path)
         return _split_table(table, names, x, y, path.name, allow_names=True)
-    raise ValueError(
+    raise InvalidValueError(
         f"FILE: unknown file type {path.suffix or '(none)'!r} for {path.name}; "
         f"expected one of {', '.join(SUFFIXES)}"
     )
@@ -86,17 +88,19 @@ def parse_columns(spec: str, names: list[str], *, option: str, allow_names: bool
     for raw in spec.split(","):
         part = raw.strip()
         if not part:
-            raise ValueError(f"{option}: empty item in column spec {spec!r}")
+            raise InvalidValueError(f"{option}: empty item in column spec {spec!r}")
         if allow_names and part in names and not _is_int(part):
             out.append(names.index(part))
         elif ":" in part:
             bits = part.split(":")
             if len(bits) != 2 or not all(_is_int(b) or b.strip() == "" for b in bits):
-                raise ValueError(f"{option}: bad column range {part!r} (expected start:stop)")
+                raise InvalidValueError(
+                    f"{option}: bad column range {part!r} (expected start:stop)"
+                )
             start = int(bits[0]) if bits[0].strip() else 0
             stop = int(bits[1]) if bits[1].strip() else width
             if not (0 <= start < stop <= width):
-                raise ValueError(
+                raise InvalidValueError(
                     f"{option}: column range {part!r} is empty or outside 0:{width} "
                     f"(the file has {width} columns)"
                 )
@@ -104,16 +108,16 @@ def parse_columns(spec: str, names: list[str], *, option: str, allow_names: bool
         elif _is_int(part):
             index = int(part)
             if not 0 <= index < width:
-                raise ValueError(
+                raise InvalidValueError(
                     f"{option}: column index {index} out of range (the file has {width} columns)"
                 )
             out.append(index)
         else:
             shown = ", ".join(names[:10]) + (", ..." if width > 10 else "")
             what = f"no column named {part!r}" if allow_names else f"bad column index {part!r}"
-            raise ValueError(f"{option}: {what}; columns are {shown}")
+            raise InvalidValueError(f"{option}: {what}; columns are {shown}")
     if len(set(out)) != len(out):
-        raise ValueError(f"{option}: column spec {spec!r} repeats a column")
+        raise InvalidValueError(f"{option}: column spec {spec!r} repeats a column")
     return out
 
 
@@ -136,7 +140,9 @@ def _split_table(
 ) -> tuple[np.ndarray, np.ndarray, dict[str, list[str]]]:
     width = table.shape[1]
     if width < 2 and (x is None or y is None):
-        raise ValueError(f"FILE: {filename} has {width} column(s); need at least 2 (x and y)")
+        raise InvalidValueError(
+            f"FILE: {filename} has {width} column(s); need at least 2 (x and y)"
+        )
     xi = parse_columns(x, names, option="--x", allow_names=allow_names) if x else None
     yi = parse_columns(y, names, option="--y", allow_names=allow_names) if y else None
     if xi is None and yi is None:
@@ -146,10 +152,10 @@ def _split_table(
     elif yi is None:
         yi = [i for i in range(width) if i not in set(xi)]
     if not xi or not yi:
-        raise ValueError("--x, --y: every column is used by one side; the other has none")
+        raise InvalidValueError("--x, --y: every column is used by one side; the other has none")
     overlap = sorted(set(xi) & set(yi))
     if overlap:
-        raise ValueError(
+        raise InvalidValueError(
             f"--x, --y: column(s) {', '.join(names[i] for i in overlap)} used for both x and y"
         )
     return (
@@ -163,25 +169,25 @@ def _read_delimited(path: Path, delimiter: str) -> tuple[np.ndarray, list[str]]:
     with path.open(newline="", encoding="utf-8-sig") as handle:
         rows = [row for row in csv.reader(handle, delimiter=delimiter) if row]
     if not rows:
-        raise ValueError(f"FILE: {path.name} is empty")
+        raise InvalidValueError(f"FILE: {path.name} is empty")
     header = any(not _is_number(field) for field in rows[0])
     names = [f.strip() for f in rows[0]] if header else [str(i) for i in range(len(rows[0]))]
     body = rows[1:] if header else rows
     if not body:
-        raise ValueError(f"FILE: {path.name} has a header but no data rows")
+        raise InvalidValueError(f"FILE: {path.name} has a header but no data rows")
     width = len(names)
     table = np.empty((len(body), width), dtype=np.float64)
     for r, row in enumerate(body):
         line = r + (2 if header else 1)
         if len(row) != width:
-            raise ValueError(
+            raise InvalidValueError(
                 f"FILE: {path.name} line {line} has {len(row)} fields, expected {width}"
             )
         for c, field in enumerate(row):
             try:
                 table[r, c] = float(field)
             except ValueError:
-                raise ValueError(
+                raise InvalidValueError(
                     f"FILE: {path.name} line {line}, column {names[c]!r}: "
                     f"expected a number, got {field!r}"
                 ) from None
@@ -200,7 +206,7 @@ def _read_parquet(path: Path) -> tuple[np.ndarray, list[str]]:
     try:
         import pyarrow.parquet as pq
     except ImportError:
-        raise ImportError(
+        raise MissingDependencyError(
             "reading .parquet needs pyarrow: pip install 'mibound[parquet]'"
         ) from None
     table = pq.read_table(path)
@@ -210,7 +216,7 @@ def _read_parquet(path: Path) -> tuple[np.ndarray, list[str]]:
         try:
             columns.append(np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.float64))
         except (TypeError, ValueError):
-            raise ValueError(
+            raise InvalidValueError(
                 f"FILE: {path.name} column {name!r} is not numeric ({column.type})"
             ) from None
     return np.column_stack(columns), names
@@ -223,17 +229,17 @@ def _read_npz(
         available = list(archive.files)
         if x is None and y is None:
             if len(available) != 2:
-                raise ValueError(
+                raise InvalidValueError(
                     f"--x, --y: {path.name} holds {len(available)} arrays "
                     f"({', '.join(available)}); name the two to use with --x and --y"
                 )
             x, y = available
         elif x is None or y is None:
-            raise ValueError("--x, --y: for .npz files give both array names")
+            raise InvalidValueError("--x, --y: for .npz files give both array names")
         arrays = []
         for option, name in (("--x", x), ("--y", y)):
             if name not in available:
-                raise ValueError(
+                raise InvalidValueError(
                     f"{option}: no array named {name!r} in {path.name}; "
                     f"arrays are {', '.join(available)}"
                 )

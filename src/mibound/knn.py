@@ -10,6 +10,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 from scipy.special import digamma
 
+from mibound._checks import InvalidValueError, MissingDependencyError
 from mibound._inputs import as_pair
 from mibound.results import Estimate
 
@@ -96,14 +97,16 @@ def ksg(
         Phys. Rev. E 69, 066138 (2004). https://arxiv.org/abs/cond-mat/0305641
     """
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k: expected a positive integer, got {k!r}")
+        raise InvalidValueError(f"k: expected a positive integer, got {k!r}")
     k = int(k)
     if not isinstance(noise, (int, float, np.floating)) or not (
         noise >= 0 and math.isfinite(noise)
     ):
-        raise ValueError(f"noise: expected a finite number >= 0, got {noise!r}")
+        raise InvalidValueError(f"noise: expected a finite number >= 0, got {noise!r}")
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0:
-        raise ValueError(f"n_jobs: expected a non-zero integer (-1 for all cores), got {n_jobs!r}")
+        raise InvalidValueError(
+            f"n_jobs: expected a non-zero integer (-1 for all cores), got {n_jobs!r}"
+        )
     xa, ya = as_pair(x, y, min_n=k + 1)
     # C order: reductions then round identically whatever the input's memory layout.
     xa, ya = np.ascontiguousarray(xa), np.ascontiguousarray(ya)
@@ -114,10 +117,12 @@ def ksg(
             m = 0
     else:
         if isinstance(subsamples, bool) or not isinstance(subsamples, (int, np.integer)):
-            raise ValueError(f"subsamples: expected an integer >= 2 or 0, got {subsamples!r}")
+            raise InvalidValueError(
+                f"subsamples: expected an integer >= 2 or 0, got {subsamples!r}"
+            )
         m = int(subsamples)
         if m == 1 or m < 0 or (m > 0 and n // m < k + 1):
-            raise ValueError(
+            raise InvalidValueError(
                 f"subsamples: expected 0 or an integer >= 2 with at least k + 1 = {k + 1} "
                 f"samples per part, got {subsamples!r} for n = {n}"
             )
@@ -150,7 +155,7 @@ def ksg(
             else "no standard error: subsamples=0"
         )
     if not math.isfinite(value):  # pragma: no cover - digamma of positive integers is finite
-        raise ValueError(f"x, y: KSG produced a non-finite value {value}")
+        raise InvalidValueError(f"x, y: KSG produced a non-finite value {value}")
     d_joint = xa.shape[1] + ya.shape[1]
     if d_joint > 10:
         diagnostics.append(
@@ -193,14 +198,18 @@ _GPU_MIN = 20_000  # "auto" uses a GPU from this many points (brute force is O(N
 def _backend(name: str, device: Any, n: int) -> tuple[str, Any]:
     """The backend to run and its torch device (None unless the backend is torch)."""
     if name not in ("auto", "numba", "scipy", "torch"):
-        raise ValueError(f"backend: expected 'auto', 'numba', 'scipy' or 'torch', got {name!r}")
+        raise InvalidValueError(
+            f"backend: expected 'auto', 'numba', 'scipy' or 'torch', got {name!r}"
+        )
     if device is not None and name in ("numba", "scipy"):
-        raise ValueError(f"device: only the 'torch' backend takes a device, got backend={name!r}")
+        raise InvalidValueError(
+            f"device: only the 'torch' backend takes a device, got backend={name!r}"
+        )
     if name == "torch" or (name == "auto" and device is not None):
         try:
             from mibound._knn_torch import default_device
         except ImportError:  # pragma: no cover - torch is a dependency
-            raise ImportError("backend='torch' needs torch") from None
+            raise MissingDependencyError("backend='torch' needs torch") from None
         return "torch", default_device() if device is None else device
     if name == "auto" and n >= _GPU_MIN:
         try:
@@ -216,7 +225,9 @@ def _backend(name: str, device: Any, n: int) -> tuple[str, Any]:
         import mibound._kdtree  # noqa: F401 - needs numba
     except ImportError:
         if name == "numba":
-            raise ImportError("backend='numba' needs numba: pip install 'mibound[fast]'") from None
+            raise MissingDependencyError(
+                "backend='numba' needs numba: pip install 'mibound[fast]'"
+            ) from None
         return "scipy", None
     return "numba", None
 

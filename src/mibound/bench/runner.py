@@ -16,10 +16,12 @@ import platform
 import socket
 import time
 import traceback
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from mibound._checks import InvalidValueError, error_name
 
 __all__ = [
     "RESULTS_FILE",
@@ -83,28 +85,6 @@ def _compact_history(history: Mapping[str, Any]) -> dict[str, list[Any]]:
     return out
 
 
-def _sandwich_function() -> Callable[..., Any]:
-    import importlib
-
-    import mibound
-
-    fn = getattr(mibound, "sandwich", None)
-    if fn is None:
-        try:
-            fn = importlib.import_module("mibound.sandwich")
-        except ModuleNotFoundError as err:
-            if err.name != "mibound.sandwich":
-                raise
-            raise ImportError(
-                "runner 'sandwich' needs mibound.sandwich, which is not in this installation"
-            ) from None
-    if not callable(fn):
-        fn = getattr(fn, "sandwich", None)
-    if not callable(fn):
-        raise ImportError("runner 'sandwich': mibound.sandwich has no sandwich() function")
-    return fn
-
-
 def _run_estimate(cell: Mapping[str, Any], task: Any) -> dict[str, Any]:
     from mibound.estimation import NEURAL_METHODS, estimate
 
@@ -127,15 +107,20 @@ def _run_estimate(cell: Mapping[str, Any], task: Any) -> dict[str, Any]:
 def _run_sandwich(cell: Mapping[str, Any], task: Any) -> dict[str, Any]:
     model = getattr(task, "model", None)
     if model is None:
-        raise ValueError(f"runner 'sandwich': task {task.name!r} has no latent model")
-    fn = _sandwich_function()
+        raise InvalidValueError(f"runner 'sandwich': task {task.name!r} has no latent model")
+    from mibound.known_joint import sandwich
+
     options = dict(cell["options"])
     encoder = options.pop("encoder", None)
     if encoder == "posterior":
         options["encoder"] = model.posterior
     elif encoder is not None:
-        raise ValueError(f"options.encoder: expected 'posterior' or nothing, got {encoder!r}")
-    bounds = fn(model, method=cell["method"], n=int(cell["n"]), seed=int(cell["seed"]), **options)
+        raise InvalidValueError(
+            f"options.encoder: expected 'posterior' or nothing, got {encoder!r}"
+        )
+    bounds = sandwich(
+        model, method=cell["method"], n=int(cell["n"]), seed=int(cell["seed"]), **options
+    )
     lower, upper = bounds.lower, bounds.upper
     return {
         "value": None,
@@ -166,7 +151,7 @@ def _run_staircase(cell: Mapping[str, Any]) -> dict[str, Any]:
         "value": value,
         "stderr": stderr,
         "ci": [value - 1.96 * stderr, value + 1.96 * stderr],
-        "kind": "estimate" if cell["method"] == "smile" else "lower bound",
+        "kind": "estimate" if cell["method"] in ("smile", "dv", "mine") else "lower bound",
         "diagnostics": [],
         "history": out["history"],
         "levels": out["levels"],
@@ -220,7 +205,7 @@ def run_cell(cell: Mapping[str, Any]) -> dict[str, Any]:
         row["error"] = None
     except Exception as err:  # a failed cell is a result, not a crash of the run
         row["status"] = "failed"
-        row["error"] = f"{type(err).__name__}: {' '.join(str(err).split())}"
+        row["error"] = f"{error_name(err)}: {' '.join(str(err).split())}"
         row["traceback"] = traceback.format_exc(limit=6)[-2000:]
     finally:
         torch.set_num_threads(threads)
@@ -340,12 +325,16 @@ def run(
     from mibound.bench.executors import EXECUTORS, make_executor
 
     if executor not in EXECUTORS:
-        raise ValueError(f"--executor: expected one of {', '.join(EXECUTORS)}, got {executor!r}")
+        raise InvalidValueError(
+            f"--executor: expected one of {', '.join(EXECUTORS)}, got {executor!r}"
+        )
     out = Path(out)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise ValueError(f"--out: cannot create directory {str(out)!r}: {err.strerror}") from None
+        raise InvalidValueError(
+            f"--out: cannot create directory {str(out)!r}: {err.strerror}"
+        ) from None
     path = out / RESULTS_FILE
     done_ids: set[str] = set()
     if path.exists() and path.stat().st_size > 0:
