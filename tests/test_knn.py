@@ -203,14 +203,14 @@ def test_torch_backend_blocks_and_device(monkeypatch: pytest.MonkeyPatch) -> Non
 
 def test_auto_backend_choice(monkeypatch: pytest.MonkeyPatch) -> None:
     torch = pytest.importorskip("torch")
-    from mibound.knn import _GPU_MIN, _backend
+    from mibound.knn import _GPU_MIN, _ksg_backend
 
-    assert _backend("auto", "cpu", 10) == ("torch", "cpu")
-    assert _backend("torch", None, 10)[0] == "torch"
+    assert _ksg_backend("auto", "cpu", 10) == ("torch", "cpu")
+    assert _ksg_backend("torch", None, 10)[0] == "torch"
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    assert _backend("auto", None, _GPU_MIN) == ("torch", "cuda")
-    assert _backend("auto", None, _GPU_MIN - 1)[0] in ("numba", "scipy")
-    assert _backend("numba", None, _GPU_MIN)[0] == "numba"
+    assert _ksg_backend("auto", None, _GPU_MIN) == ("torch", "cuda")
+    assert _ksg_backend("auto", None, _GPU_MIN - 1)[0] in ("numba", "scipy")
+    assert _ksg_backend("numba", None, _GPU_MIN)[0] == "numba"
 
 
 @pytest.mark.parametrize(("dx", "dy"), [(3, 2), (2, 4), (1, 1)])

@@ -34,7 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numba
 import numpy as np
 
-__all__ = ["count_within", "knn_radius_and_count"]
+__all__ = ["count_within", "knn_radius_and_count", "kth_distance"]
 
 _CAP = 16  # points per padded leaf block
 _STACK = 128  # traversal stack (the tree depth is about log2(n / 8) + 1)
@@ -380,3 +380,10 @@ def count_within(points: np.ndarray, radius: np.ndarray, n_jobs: int = 1) -> np.
     out = np.empty(n, np.int64)
     out[perm] = np.where(tree_radius > 0, inside - 1, 0)
     return out
+
+
+def kth_distance(points: np.ndarray, k: int, n_jobs: int = 1) -> np.ndarray:
+    """For each i, the k-th smallest max-norm distance from ``points[i]`` to all points (itself
+    included, so ``k = 2`` gives the nearest other point), in the input order."""
+    points = np.ascontiguousarray(points, dtype=np.float64)
+    return knn_radius_and_count(points, points[:, :0], k, n_jobs)[0]

@@ -132,7 +132,7 @@ def ksg(
         xa = xa + noise * xa.std(axis=0) * rng.standard_normal(xa.shape)
         ya = ya + noise * ya.std(axis=0) * rng.standard_normal(ya.shape)
 
-    engine, device = _backend(backend, device, n)
+    engine, device = _ksg_backend(backend, device, n)
     value = _ksg_value(xa, ya, k, n_jobs, engine, device)
     diagnostics: list[str] = []
     parts: list[float] = []
@@ -195,8 +195,8 @@ def ksg(
 _GPU_MIN = 20_000  # "auto" uses a GPU from this many points (brute force is O(N^2))
 
 
-def _backend(name: str, device: Any, n: int) -> tuple[str, Any]:
-    """The backend to run and its torch device (None unless the backend is torch)."""
+def _ksg_backend(name: str, device: Any, n: int) -> tuple[str, Any]:
+    """KSG's backend and its torch device (None unless torch): ``_backend`` plus torch."""
     if name not in ("auto", "numba", "scipy", "torch"):
         raise InvalidValueError(
             f"backend: expected 'auto', 'numba', 'scipy' or 'torch', got {name!r}"
@@ -219,8 +219,15 @@ def _backend(name: str, device: Any, n: int) -> tuple[str, Any]:
         else:
             if torch.cuda.is_available():
                 return "torch", "cuda"
+    return _backend(name), None
+
+
+def _backend(name: str) -> str:
+    """The CPU tree backend: ``"numba"`` when installed (or asked for), else ``"scipy"``."""
+    if name not in ("auto", "numba", "scipy"):
+        raise InvalidValueError(f"backend: expected 'auto', 'numba' or 'scipy', got {name!r}")
     if name == "scipy":
-        return name, None
+        return name
     try:
         import mibound._kdtree  # noqa: F401 - needs numba
     except ImportError:
@@ -228,8 +235,8 @@ def _backend(name: str, device: Any, n: int) -> tuple[str, Any]:
             raise MissingDependencyError(
                 "backend='numba' needs numba: pip install 'mibound[fast]'"
             ) from None
-        return "scipy", None
-    return "numba", None
+        return "scipy"
+    return "numba"
 
 
 def _ksg_value(
