@@ -116,7 +116,7 @@ def vae_part(quick: bool, seed: int = 0) -> None:
     print(f"fit_encoder (IWAE, K=16) from the amortised encoder: {fit_steps} steps, {s_fit:.1f} s")
     rows = []
     grid_snis = [64] if quick else [1024, 8192]
-    grid_ais = [(10, 2)] if quick else [(100, 4), (300, 4), (600, 4)]
+    grid_ais = [(10, 2)] if quick else [(100, 4), (300, 8), (600, 4)]
     for name, q, setup, setup_cpu in (
         ("amortised q", amortised, 0.0, 0.0),
         ("fitted q", fitted, s_fit, c_fit),
