@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import math
 
 import numpy as np
@@ -205,12 +206,12 @@ def test_auto_backend_choice(monkeypatch: pytest.MonkeyPatch) -> None:
     torch = pytest.importorskip("torch")
     from mibound.knn import _GPU_MIN, _ksg_backend
 
-    assert _ksg_backend("auto", "cpu", 10) == ("torch", "cpu")
-    assert _ksg_backend("torch", None, 10)[0] == "torch"
+    assert _ksg_backend("auto", "cpu", 10, 2) == ("torch", "cpu")
+    assert _ksg_backend("torch", None, 10, 2)[0] == "torch"
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    assert _ksg_backend("auto", None, _GPU_MIN) == ("torch", "cuda")
-    assert _ksg_backend("auto", None, _GPU_MIN - 1)[0] in ("numba", "scipy")
-    assert _ksg_backend("numba", None, _GPU_MIN)[0] == "numba"
+    assert _ksg_backend("auto", None, _GPU_MIN, 2) == ("torch", "cuda")
+    assert _ksg_backend("auto", None, _GPU_MIN - 1, 2) == ("scipy", None)
+    assert _ksg_backend("numba", None, _GPU_MIN, 2)[0] == "numba"
 
 
 @pytest.mark.parametrize(("dx", "dy"), [(3, 2), (2, 4), (1, 1)])
@@ -235,3 +236,14 @@ def test_numba_kernels_match_brute_force_with_many_duplicates(dx: int, dy: int) 
     assert ksg(x, y, k=4, noise=0.0, subsamples=0).value == pytest.approx(
         brute_force_ksg(x, y, 4), abs=1e-12
     )
+
+
+def test_auto_backend_uses_numba_only_where_it_pays() -> None:
+    from mibound.knn import _backend
+
+    assert _backend("auto", 2000, 2) == "scipy"
+    assert _backend("auto", 4999, 10) == "scipy"
+    assert _backend("scipy", 10**6, 10) == "scipy"
+    expected = "numba" if importlib.util.find_spec("numba") else "scipy"
+    assert _backend("auto", 5000, 10) == expected
+    assert _backend("auto", 200_000, 2) == expected

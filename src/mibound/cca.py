@@ -9,11 +9,10 @@ import numpy as np
 
 from mibound._checks import InvalidValueError
 from mibound._inputs import as_pair
+from mibound._stats import Z95
 from mibound.results import Estimate
 
 __all__ = ["gaussian"]
-
-_Z95 = 1.959963984540054
 
 
 def gaussian(x: Any, y: Any) -> Estimate:
@@ -70,7 +69,7 @@ def gaussian(x: Any, y: Any) -> Estimate:
     z = z - z.mean(axis=0)
     z = z / z.std(axis=0)
     corr = z.T @ z / n
-    chol = {}
+    chol: dict[str, Any] = {}
     for name, block in (("x", corr[:dx, :dx]), ("y", corr[dx:, dx:]), ("x, y", corr)):
         try:
             chol[name] = np.linalg.cholesky(block)
@@ -111,7 +110,7 @@ def gaussian(x: Any, y: Any) -> Estimate:
     return Estimate(
         value=value,
         stderr=stderr,
-        ci=(value - _Z95 * stderr, value + _Z95 * stderr),
+        ci=(value - Z95 * stderr, value + Z95 * stderr),
         kind="estimate",
         method="gaussian",
         n=n,

@@ -148,6 +148,7 @@ def _split_table(
     if xi is None and yi is None:
         xi, yi = [0], list(range(1, width))
     elif xi is None:
+        assert yi is not None
         xi = [i for i in range(width) if i not in set(yi)]
     elif yi is None:
         yi = [i for i in range(width) if i not in set(xi)]
