@@ -42,7 +42,7 @@ _CHUNK = 2048  # queries per task handed to a thread
 _PARALLEL_MIN = 20_000  # below this, thread start-up costs more than it saves
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _select(rows, perm, c, s, e, m):  # pragma: no cover - compiled
     """Reorder ``rows[s:e]`` (and ``perm`` alike) so that ``rows[i, c]`` is <= the m-th
     smallest for i < m and >= it for i >= m (quickselect, median-of-three pivot)."""
@@ -71,7 +71,7 @@ def _select(rows, perm, c, s, e, m):  # pragma: no cover - compiled
             return
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _build(data: np.ndarray, n_split: int):  # pragma: no cover - compiled
     """Median splits on the widest of the first ``n_split`` coordinates, leaves of <= _CAP.
 
