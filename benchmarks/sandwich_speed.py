@@ -113,7 +113,10 @@ def vae_part(quick: bool, seed: int = 0) -> None:
         lambda: fit_encoder(model, fitted, k=16, steps=fit_steps, seed=seed, objective="iwae")
     )
     fitted.eval()
-    print(f"fit_encoder (IWAE, K=16) from the amortised encoder: {fit_steps} steps, {s_fit:.1f} s")
+    print(
+        f"fit_encoder (IWAE, K=16) from the amortised encoder: {fit_steps} steps, {s_fit:.1f} s "
+        f"({c_fit:.1f} s CPU)"
+    )
     rows = []
     grid_snis = [64] if quick else [1024, 8192]
     grid_ais = [(10, 2)] if quick else [(100, 4), (300, 8), (600, 4)]
@@ -137,7 +140,7 @@ def vae_part(quick: bool, seed: int = 0) -> None:
     )
     print(head)
     print("-" * len(head))
-    met = []
+    met, met_cpu = [], []
     for name, settings, b, s, c, setup, setup_cpu in rows:
         se = b.settings.get("width_stderr", math.nan)
         total = s + setup
@@ -147,6 +150,8 @@ def vae_part(quick: bool, seed: int = 0) -> None:
         )
         if b.width <= 0.05 and total < 60:
             met.append((total, name, settings, b.width, c + setup_cpu))
+        if b.width <= 0.05 and c + setup_cpu < 60:
+            met_cpu.append((c + setup_cpu, name, settings, b.width))
     print(
         "total = setup (the proposal's fit) + the sandwich, wall seconds; cpu s: the sandwich's "
         "CPU seconds"
@@ -159,6 +164,12 @@ def vae_part(quick: bool, seed: int = 0) -> None:
         )
     else:
         print("target (width <= 0.05 nat in < 60 s, fit included): NOT met in this run")
+    if met_cpu:
+        cpu, name, settings, width = min(met_cpu)
+        print(
+            f"in CPU seconds (fit included; what an idle core would take): {name} {settings}, "
+            f"width {width:.3f} in {cpu:.1f} s CPU"
+        )
 
 
 def main() -> None:
