@@ -46,7 +46,7 @@ def test_every_method_list_reads_the_registry() -> None:
     from mibound.bench.staircase import STAIRCASE_METHODS
 
     assert NEURAL_METHODS == tuple(methods.NEURAL) == STAIRCASE_METHODS
-    assert METHODS == ("auto", *NEURAL_METHODS, "ksg", "gaussian")
+    assert ("auto", *NEURAL_METHODS, "ksg", "gaussian") == METHODS
     assert set(cli_estimate._METHODS) == set(METHODS)
     with pytest.raises(ValueError, match="method: expected one of nwj, dv"):
         methods.get("mutual")
