@@ -6,6 +6,7 @@ import importlib
 from typing import Any
 
 from mibound._inputs import as_pair
+from mibound._random import check_seed
 from mibound.results import Estimate
 
 __all__ = ["METHODS", "NEURAL_METHODS", "estimate"]
@@ -53,6 +54,7 @@ def estimate(x: Any, y: Any, method: str = "smile", *, seed: int = 0, **options:
     if not isinstance(method, str) or method.lower() not in METHODS:
         raise ValueError(f"method: expected one of {', '.join(METHODS)}, got {method!r}")
     method = method.lower()
+    seed = check_seed(seed)
     xa, ya = as_pair(x, y)
     if method == "ksg":
         from mibound.knn import ksg
@@ -61,11 +63,12 @@ def estimate(x: Any, y: Any, method: str = "smile", *, seed: int = 0, **options:
     if method == "gaussian":
         from mibound.cca import gaussian
 
-        if options:
+        unknown = sorted(set(options) - {"bias_correction"})
+        if unknown:
             raise TypeError(
-                f"options: method 'gaussian' takes no options, got {', '.join(sorted(options))}"
+                f"options: method 'gaussian' takes only bias_correction, got {', '.join(unknown)}"
             )
-        return gaussian(xa, ya)
+        return gaussian(xa, ya, **options)
     try:
         neural = importlib.import_module("mibound.neural")
     except ModuleNotFoundError as err:

@@ -3,7 +3,9 @@ r"""Neural black-box MI estimators: a critic trained on one split, reported on a
 :func:`neural_estimate` trains a critic (:mod:`mibound.critics`) with one of the sample-based
 bounds of :mod:`mibound.bounds`, using the shared loop :func:`mibound.train.train`:
 
-1. the samples are shuffled (from ``seed``) into train / validation / test splits;
+1. the samples are shuffled (from ``seed``) into train / validation / test splits; repeated
+   ``(x, y)`` rows are kept on one side (every copy goes where its first copy falls), so the
+   test split never holds copies of training pairs, and a diagnostic reports them;
 2. the critic's input standardisation is fitted on the training split; every step draws a fresh
    minibatch of the training split (epoch-wise reshuffling, no pair twice in a batch);
 3. the validation split is used only for early stopping (and to restore the best checkpoint);
@@ -21,7 +23,10 @@ several partitions can only lower the variance, so this is conservative. (One sd
 :math:`P m` batches around a common mean would be biased low by the factor
 :math:`\sqrt{(m-1)/m}`, since every partition reuses the same test rows.)
 ``ci = value ± 1.96 se``. It measures the test split's sampling noise given the trained critic,
-not the critic's training randomness.
+not the critic's training randomness (another seed trains another critic), nor the gap between
+the critic's bound and the MI (the bound's own bias, which for SMILE can be of either sign):
+an interval that excludes the truth is not evidence of a defect. To test whether there is any
+dependence at all, use :func:`mibound.independence_test`.
 
 Methods (all with the critic convention of :mod:`mibound.bounds`, optimal critic = pointwise MI):
 
@@ -71,7 +76,7 @@ import torch
 from torch import Tensor, nn
 
 from mibound import bounds, diagnostics
-from mibound._inputs import as_pair
+from mibound._inputs import as_pair, power_of_two_scale, row_groups
 from mibound.critics import CRITICS, Standardizer, make_critic, mlp
 from mibound.results import Estimate
 from mibound.train import TrainResult, train
@@ -206,6 +211,9 @@ def neural_estimate(
         raise ValueError(f"method: expected one of {', '.join(METHODS)}, got {method!r}")
     method = method.lower()
     xa, ya = as_pair(x, y)
+    # Exact power-of-two rescaling of columns beyond 2**+-60: the critic standardises its
+    # inputs anyway, and values such as x * 1e300 would overflow its variances (or float32).
+    xa, ya = power_of_two_scale(xa, outside=2.0**60), power_of_two_scale(ya, outside=2.0**60)
     n = xa.shape[0]
     seed = _int("seed", seed, minimum=0)
     if not isinstance(critic, str) or critic not in CRITICS:
@@ -312,9 +320,12 @@ def _fit(
 ) -> Estimate:
     """Training and held-out evaluation on validated options (see :func:`neural_estimate`)."""
 
-    # Splits from the seed; standardisation fitted on the training split only.
+    # Splits from the seed, with every copy of a row on the side of its first copy;
+    # standardisation fitted on the training split only.
     order = np.random.default_rng(seed).permutation(n)
-    parts = np.split(order, [n_train, n_train + n_val])
+    labels, distinct = row_groups(xa, ya)
+    parts, split_note = _group_split(order, labels, distinct, (n_train, n_val), batch)
+    n_train, n_val, n_test = (len(part) for part in parts)
     xt = torch.tensor(xa, dtype=torch_dtype, device=dev)
     yt = torch.tensor(ya, dtype=torch_dtype, device=dev)
     (x_tr, y_tr), (x_va, y_va), (x_te, y_te) = (
@@ -410,8 +421,9 @@ def _fit(
         method, value, stderr, values, log_z, batch, n, ceiling, result, eval_every, bias
     )
     overfit = diagnostics.overfitting(train_value, value, stderr)
-    if overfit:
-        notes.append(overfit)
+    for note in (overfit, diagnostics.duplicates(n, distinct, method=method), split_note):
+        if note:
+            notes.append(note)
     settings: dict[str, Any] = {
         "method": method,
         "reported_bound": _REPORTED[method],
@@ -434,6 +446,8 @@ def _fit(
         "n_train": n_train,
         "n_val": n_val,
         "n_test": n_test,
+        "distinct_rows": distinct,
+        "split_keeps_duplicates_together": split_note is None,
         "eval_every": eval_every,
         "patience": patience,
         "test_batches": int(values.size),
@@ -677,6 +691,47 @@ def _build(
                 Standardizer(x_dim), mlp(x_dim, 1, min(hidden, 64), 1, activation)
             )
     return nn.ModuleDict(modules)
+
+
+def _group_split(
+    order: np.ndarray,
+    labels: np.ndarray,
+    distinct: int,
+    sizes: tuple[int, int],
+    batch: int,
+) -> tuple[list[np.ndarray], str | None]:
+    """Train / validation / test row indices with every copy of a row in one split.
+
+    The distinct ``(x, y)`` rows are laid out in the order of their first copy in the random
+    ``order``, each with all its copies, and the sequence is cut at the group boundaries
+    nearest to ``sizes`` (train, validation); without duplicates this is the plain split of
+    ``order``. When a split would then be too small for ``batch`` or hold fewer than ``batch``
+    distinct rows (data with few distinct rows, such as discrete data, whose splits would
+    otherwise hold different values), the plain split is used and the returned note says so.
+    """
+    n = order.size
+    bounds = [sizes[0], sizes[0] + sizes[1]]
+    plain = np.split(order, bounds)
+    if distinct == n:
+        return plain, None
+    position = np.empty(n, dtype=np.int64)
+    position[order] = np.arange(n)
+    first = np.full(distinct, n, dtype=np.int64)
+    np.minimum.at(first, labels, position)
+    sequence = np.lexsort((position, first[labels]))
+    grouped = labels[sequence]
+    starts = np.r_[np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]]), n]
+    cuts = [int(starts[np.argmin(np.abs(starts - bound))]) for bound in bounds]
+    parts = np.split(sequence, cuts)
+    groups = [np.unique(labels[part]).size for part in parts]
+    sizes_ok = min(parts[0].size, parts[2].size) >= 2 * batch and parts[1].size >= batch
+    if sizes_ok and min(groups) >= batch:
+        return parts, None
+    return plain, (
+        f"split with shared rows: only {distinct} distinct (x, y) rows, too few to keep every "
+        "copy of a row within one of the train/validation/test splits; the held-out value is "
+        "then partly computed on rows the critic was trained on"
+    )
 
 
 def _partitions(n: int, batch: int, *, passes: int, seed: int, limit: int | None = None) -> Tensor:
