@@ -205,7 +205,6 @@ def test_failed_cell_is_a_row_with_the_error():
 
 
 def test_sandwich_cells_bracket_the_truth():
-    pytest.importorskip("mibound.known_density", reason="needs mibound.sandwich")
     task = "linear-gaussian-k-2-d-10-mi-1"
     estimators = [
         {"runner": "sandwich", "method": "snis", "k": 8},

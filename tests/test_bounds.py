@@ -87,6 +87,48 @@ def test_interpolated_ceiling(s: np.ndarray, alpha: float, log_a: float) -> None
     b = s.shape[0]
     value = float(bounds.interpolated(scores, alpha, log_a))
     assert value <= 1 + math.log((b - 1) / alpha) + 1e-8
+    # At alpha = 1 the marginal term is exactly 1: the bound is InfoNCE over B-1 candidates.
+    assert float(bounds.interpolated(scores, 1.0, log_a)) <= math.log(b - 1) + 1e-8
+
+
+def test_interpolated_ceiling_closed_form() -> None:
+    assert bounds.interpolated_ceiling(8, 1.0) == pytest.approx(math.log(7), abs=1e-15)
+    assert bounds.interpolated_ceiling(128, 0.01) == pytest.approx(1 + math.log(12700), abs=1e-12)
+    # A perfect critic attains log(B - 1) at alpha = 1 (up to e^-60 terms).
+    value = float(bounds.interpolated(60.0 * torch.eye(8, dtype=DTYPE), 1.0))
+    assert value == pytest.approx(math.log(7), abs=1e-12)
+
+
+def _interpolated_alpha1_by_hand(s: list[list[float]]) -> float:
+    """alpha = 1 by its definition: mean over i, l != i of S_ii - log mean_{j != l} e^{S_ij}."""
+    b = len(s)
+    total = 0.0
+    for i in range(b):
+        for left_out in range(b):
+            if left_out == i:
+                continue
+            row = [s[i][j] for j in range(b) if j != left_out]
+            top = max(row)
+            log_mean = top + math.log(math.fsum(math.exp(v - top) for v in row) / (b - 1))
+            total += s[i][i] - log_mean
+    return total / (b * (b - 1))
+
+
+@pytest.mark.parametrize(("dtype", "tol"), [(torch.float64, 1e-10), (torch.float32, 1e-4)])
+def test_interpolated_leave_one_out_when_one_negative_dominates(
+    dtype: torch.dtype, tol: float
+) -> None:
+    # B = 8, all scores 0 except S[i, i+1 mod 8] = 40: leaving z_{i+1} out of row i must not
+    # be computed as a difference of two sums dominated by e^40 (that overstated the bound:
+    # -32.340 instead of -32.618 in float64, worse in float32).
+    s = [[40.0 if j == (i + 1) % 8 else 0.0 for j in range(8)] for i in range(8)]
+    expected = _interpolated_alpha1_by_hand(s)
+    assert expected == pytest.approx(-32.6178, abs=1e-4)
+    value = float(bounds.interpolated(torch.tensor(s, dtype=dtype), 1.0))
+    assert value == pytest.approx(expected, abs=tol * abs(expected))
+    scores = torch.tensor(s, dtype=dtype, requires_grad=True)
+    bounds.interpolated(scores, 0.5, 1.0).backward()
+    assert bool(torch.isfinite(scores.grad).all())
 
 
 def test_perfect_critic_hits_infonce_ceiling() -> None:

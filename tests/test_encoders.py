@@ -132,7 +132,7 @@ def test_exact_posterior_wraps_the_model() -> None:
 
 
 def snis_validation(model: LinearGaussian, encoder: GaussianEncoder) -> float:
-    from mibound.known_density import sandwich
+    from mibound.known_joint import sandwich
 
     return sandwich(model, encoder, k=16, n=1000, seed=4).lower
 

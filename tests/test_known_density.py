@@ -1,6 +1,6 @@
 """Tests of the known-density bounds: SNIS sandwich, Lautum, known marginal, known conditional.
 
-Closed forms (DESIGN.md): the linear-Gaussian model has exact MI, LI = ||W||_F^2 / σ² - MI and
+Closed forms: the linear-Gaussian model has exact MI, LI = ||W||_F^2 / σ² - MI and
 posterior; the mixture's MI is exact enumeration plus a stratified Monte Carlo over x with its
 own standard error. Tolerances are multiples of Monte Carlo standard errors.
 """
@@ -20,7 +20,7 @@ from torch.distributions import Categorical, Independent, MultivariateNormal, No
 
 from mibound import known_conditional, known_marginal, lautum, sandwich
 from mibound.encoders import ExactPosterior, GaussianEncoder, fit_encoder
-from mibound.known_density import snis_terms
+from mibound.known_joint import snis_terms
 from mibound.models import DecoderModel, GaussianMixture, LinearGaussian
 from mibound.results import Bounds
 
@@ -344,7 +344,7 @@ def test_known_marginal_bad_arguments() -> None:
 
 
 def test_decoder_model_sandwich_with_the_reference_posterior() -> None:
-    from tests.test_models import linear_decoder_model
+    from test_models import linear_decoder_model
 
     model, reference = linear_decoder_model()
     b = sandwich(model, reference.posterior, k=8, n=2000, seed=0)

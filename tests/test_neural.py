@@ -150,6 +150,13 @@ def test_infonce_respects_log_batch(data: tuple[np.ndarray, np.ndarray]) -> None
     assert est.ci[0] <= math.log(8)
 
 
+def test_alpha_one_ceiling_is_log_b_minus_one(data: tuple[np.ndarray, np.ndarray]) -> None:
+    x, y = data
+    est = neural_estimate(x, y, "alpha", seed=0, batch_size=8, alpha=1.0, **SMALL)
+    assert est.settings["ceiling"] == pytest.approx(math.log(7))
+    assert est.value <= math.log(7)
+
+
 def test_reproducible_with_seed(data: tuple[np.ndarray, np.ndarray], fits: dict) -> None:
     x, y = data
     again = neural_estimate(x, y, "nwj", seed=0, **SMALL)

@@ -11,7 +11,10 @@ from mibound.ais import ais_sandwich
 from mibound.cca import gaussian
 from mibound.estimation import estimate
 from mibound.knn import ksg
-from mibound.known_density import known_conditional, known_marginal, lautum, sandwich
+from mibound.known_encoder import known_conditional
+from mibound.known_joint import sandwich
+from mibound.known_prior import known_marginal
+from mibound.lautum_bounds import lautum
 
 __all__ = [
     "__version__",

@@ -33,6 +33,7 @@ __all__ = [
     "dv",
     "infonce",
     "interpolated",
+    "interpolated_ceiling",
     "iwae_upper",
     "js",
     "lautum_lower",
@@ -301,9 +302,10 @@ def interpolated(
     :math:`m_i / (\alpha m_i + (1 - \alpha) a(x_i))` with :math:`m_i = \mathrm{mean}_{j \neq i}
     e^{f(x_i, z_j)}`.
 
-    Side: **lower bound** for every α in (0, 1]; ceiling :math:`1 + \log((B - 1)/\alpha)`
-    (DESIGN.md states :math:`1 + \log(B/\alpha)`; one sample is spent on independence).
-    α = 1 is InfoNCE with B-1 candidates; α → 0 approaches TUBA/NWJ: less bias, more variance.
+    Side: **lower bound** for every α in (0, 1]; ceiling :func:`interpolated_ceiling`:
+    :math:`1 + \log((B - 1)/\alpha)` for α < 1 and :math:`\log(B - 1)` at α = 1 (one sample
+    is spent on independence). α = 1 is InfoNCE with B-1 candidates (its marginal term is
+    exactly 1); α → 0 approaches TUBA/NWJ: less bias, more variance.
 
     Arguments:
         scores: Score matrix of shape ``(..., B, B)``, B >= 3.
@@ -332,14 +334,10 @@ def interpolated(
     diag = _diag(scores)  # (..., B)
     # Log of the sum over j != i of exp(S_ij): (..., B)
     log_sum_off = torch.logsumexp(scores.masked_fill(eye, -math.inf), dim=-1)
-    # Joint term: the candidate set is {z_i} ∪ {z_k : k ∉ {i, l}} for each l != i.
-    # log sum over that set = log(exp(S_ii) + sum_off - exp(S_il)); computed stably.
-    log_set = _log_sub_exp(
-        torch.logaddexp(diag, log_sum_off).unsqueeze(-1), scores
-    )  # (..., B, B) indexed [i, l]
-    # The set contains z_i, so its log-sum is at least S_ii; this guards against cancellation.
-    log_set = torch.maximum(log_set, diag.unsqueeze(-1))
-    log_mean_set = log_set - math.log(b - 1)
+    # Joint term: the candidate set is {z_i} ∪ {z_k : k ∉ {i, l}} for each l != i, i.e. row i
+    # without column l; its log-sum is computed directly (no subtraction, which cancels when
+    # S_il dominates the row): (..., B, B) indexed [i, l].
+    log_mean_set = _leave_one_out_logsumexp(scores) - math.log(b - 1)
     log_den = _log_interp(log_mean_set, log_a.unsqueeze(-1), alpha)
     joint = (diag.unsqueeze(-1) - log_den).masked_fill(eye, 0.0).sum(-1) / (b - 1)
     # Marginal term: candidate set {z_k : k != i}; its mean is m_i.
@@ -349,6 +347,27 @@ def interpolated(
     return _reduce(terms, reduction)
 
 
+def interpolated_ceiling(batch: int, alpha: float) -> float:
+    r"""The supremum of :func:`interpolated` over critics for a batch of B pairs.
+
+    With :math:`K = B - 1` candidates, :math:`\log g \le \log(K / \alpha)` and the marginal
+    term is non-negative, so :math:`I_\alpha \le 1 + \log(K/\alpha)` (approached as the
+    positive score grows and :math:`a(x) \to \infty` slower). At α = 1 the marginal term is
+    exactly 1 (the candidates are exchangeable), so the ceiling is InfoNCE's
+    :math:`\log K = \log(B - 1)`.
+
+    Arguments:
+        batch: The batch size B >= 3.
+        alpha: The interpolation weight in (0, 1].
+
+    Returns:
+        The ceiling in nats.
+    """
+    if alpha == 1.0:
+        return math.log(batch - 1)
+    return 1.0 + math.log((batch - 1) / alpha)
+
+
 def _log_interp(log_m: Tensor, log_a: Tensor, alpha: float) -> Tensor:
     """log(alpha * exp(log_m) + (1 - alpha) * exp(log_a))."""
     if alpha == 1.0:
@@ -356,10 +375,15 @@ def _log_interp(log_m: Tensor, log_a: Tensor, alpha: float) -> Tensor:
     return torch.logaddexp(log_m + math.log(alpha), log_a + math.log1p(-alpha))
 
 
-def _log_sub_exp(log_x: Tensor, log_y: Tensor) -> Tensor:
-    """log(exp(log_x) - exp(log_y)) for log_x > log_y, elementwise (broadcasting)."""
-    diff = (log_y - log_x).clamp(max=0.0)
-    return log_x + torch.log((-torch.expm1(diff)).clamp(min=torch.finfo(log_x.dtype).tiny))
+def _leave_one_out_logsumexp(values: Tensor) -> Tensor:
+    """``out[..., l] = log sum_{j != l} exp(values[..., j])``, from prefix and suffix log-sums.
+
+    Exact and stable however one entry dominates (no log of a difference); O(B) per row.
+    """
+    empty = torch.full_like(values[..., :1], -math.inf)
+    prefix = torch.logcumsumexp(values, dim=-1)[..., :-1]  # log-sum of values[..., :l]
+    suffix = torch.logcumsumexp(values.flip(-1), dim=-1).flip(-1)[..., 1:]  # of values[l+1:]
+    return torch.logaddexp(torch.cat([empty, prefix], -1), torch.cat([suffix, empty], -1))
 
 
 def js(scores: Tensor, *, reduction: Reduction = "mean", validate: bool = True) -> Tensor:

@@ -45,25 +45,12 @@ class _LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in _COMMANDS:
             return None
-        try:
-            module = importlib.import_module(f"mibound._commands.{cmd_name}")
-        except ModuleNotFoundError as err:
-            if err.name == f"mibound._commands.{cmd_name}":
-                return _unavailable(cmd_name)
-            raise
+        module = importlib.import_module(f"mibound._commands.{cmd_name}")
         return module.command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         with formatter.section("Commands"):
             formatter.write_dl(list(_COMMANDS.items()))
-
-
-def _unavailable(name: str) -> click.Command:
-    @click.command(name=name, help=_COMMANDS[name])
-    def _cmd() -> None:
-        raise UserError(f"'mibound {name}' is not available in this version")
-
-    return _cmd
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

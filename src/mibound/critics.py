@@ -1,4 +1,4 @@
-r"""Critics: modules mapping a minibatch of pairs to the score matrix of DESIGN.md.
+r"""Critics: modules mapping a minibatch of pairs to the score matrix of the bounds.
 
 Every critic returns ``scores[..., i, j] = f(x_i, y_j)`` for all :math:`B \times B` pairs, the
 joint pairs on the diagonal, so any bound in :mod:`mibound.bounds` can consume it. The optimal

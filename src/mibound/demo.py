@@ -16,7 +16,6 @@ Everything goes through the benchmark runner (:mod:`mibound.bench`), so the resu
 
 from __future__ import annotations
 
-import importlib
 import math
 import os
 import time
@@ -38,7 +37,7 @@ class DemoResult:
         results: The JSON-lines results file.
         figures: The PNG figures.
         seconds: Wall time.
-        notes: Parts that were skipped and why.
+        notes: The runs that failed, with their errors.
     """
 
     report: Path
@@ -46,14 +45,6 @@ class DemoResult:
     figures: list[Path] = field(default_factory=list)
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
-
-
-def _available(module: str) -> bool:
-    try:
-        importlib.import_module(module)
-    except ImportError:
-        return False
-    return True
 
 
 def _settings(quick: bool) -> dict[str, Any]:
@@ -92,7 +83,7 @@ def _settings(quick: bool) -> dict[str, Any]:
     }
 
 
-def _cells(s: dict[str, Any], notes: list[str]) -> list[dict[str, Any]]:
+def _cells(s: dict[str, Any]) -> list[dict[str, Any]]:
     from mibound.bench import grid, staircase_estimator
 
     staircase = [
@@ -107,50 +98,31 @@ def _cells(s: dict[str, Any], notes: list[str]) -> list[dict[str, Any]]:
         for m in s["staircase_methods"]
     ]
     cells = grid([], staircase, [], [0], suite_name="demo")
-    have_sandwich = _available("mibound.known_density") or _available("mibound.sandwich")
-    if have_sandwich:
-        snis = [{"runner": "sandwich", "method": "snis", "k": k} for k in s["k_values"]]
-        snis.append(
-            {
-                "runner": "sandwich",
-                "method": "snis",
-                "k": 16,
-                "encoder": "posterior",
-                "name": "snis-exact-posterior",
-            }
-        )
-        ais = [
-            {"runner": "sandwich", "method": "ais", "steps": t, "chains": 1} for t in s["ais_steps"]
-        ]
-        if not _available("mibound.ais"):
-            ais = []
-            notes.append("AIS is not available in this installation (mibound.ais): skipped.")
-        cells += grid([_SANDWICH_TASK], snis + ais, [s["sandwich_n"]], [0], suite_name="demo")
-    else:
-        notes.append(
-            "The known-joint sandwich (mibound.sandwich) is not available in this installation: "
-            "section 2 skipped."
-        )
+    snis = [{"runner": "sandwich", "method": "snis", "k": k} for k in s["k_values"]]
+    snis.append(
+        {
+            "runner": "sandwich",
+            "method": "snis",
+            "k": 16,
+            "encoder": "posterior",
+            "name": "snis-exact-posterior",
+        }
+    )
+    ais = [{"runner": "sandwich", "method": "ais", "steps": t, "chains": 1} for t in s["ais_steps"]]
+    cells += grid([_SANDWICH_TASK], snis + ais, [s["sandwich_n"]], [0], suite_name="demo")
     estimators: list[dict[str, Any]] = [{"method": "ksg"}, {"method": "gaussian"}]
-    if _available("mibound.neural"):
-        estimators += [
-            {"method": m, "steps": s["neural_steps"], "batch_size": s["neural_batch"], "name": m}
-            for m in s["neural_methods"]
-        ]
-    else:
-        notes.append(
-            "The neural estimators (mibound.neural) are not available in this installation: "
-            "the table shows KSG and the Gaussian estimate only."
-        )
+    estimators += [
+        {"method": m, "steps": s["neural_steps"], "batch_size": s["neural_batch"], "name": m}
+        for m in s["neural_methods"]
+    ]
     cells += grid(s["table_tasks"], estimators, [s["table_n"]], [0], suite_name="demo")
-    if have_sandwich:
-        cells += grid(
-            [_SANDWICH_TASK],
-            [{"runner": "sandwich", "method": "snis", "k": 64, "name": "sandwich (SNIS, K=64)"}],
-            [s["table_n"]],
-            [0],
-            suite_name="demo",
-        )
+    cells += grid(
+        [_SANDWICH_TASK],
+        [{"runner": "sandwich", "method": "snis", "k": 64, "name": "sandwich (SNIS, K=64)"}],
+        [s["table_n"]],
+        [0],
+        suite_name="demo",
+    )
     return cells
 
 
@@ -373,9 +345,8 @@ def demo(
     staged = out / ".demo-run"
     staged.mkdir(exist_ok=True)
     (staged / "results.jsonl").unlink(missing_ok=True)
-    notes: list[str] = []
     settings = _settings(quick)
-    cells = _cells(settings, notes)
+    cells = _cells(settings)
     workers = workers if workers is not None else max(1, os.cpu_count() or 1)
     run(cells, staged, workers=workers, progress=progress, description="mibound demo")
     os.replace(staged / "results.jsonl", results)
@@ -429,7 +400,7 @@ def demo(
             parts.append(f"![sandwich]({png.name})\n")
         parts.append(_sandwich_table(sweep))
     else:
-        parts.append("_Skipped: mibound.sandwich is not available in this installation._\n")
+        parts.append("_No sandwich run finished: see the notes below._\n")
     parts.append("## 3. Every estimator on tasks with known MI\n")
     if any(r["runner"] == "estimate" and r["method"] not in ("ksg", "gaussian") for r in table):
         parts.append(
@@ -443,10 +414,10 @@ def demo(
         figures.append(png)
         parts.append(f"![estimates]({png.name})\n")
     failed = [r for r in rows if r["status"] != "ok"]
-    if notes or failed:
+    notes = [f"failed: `{r['task']}` × `{r['estimator']}`: {r['error']}" for r in failed]
+    if notes:
         parts.append("## Notes\n")
         parts += [f"- {n}" for n in notes]
-        parts += [f"- failed: `{r['task']}` × `{r['estimator']}`: {r['error']}" for r in failed]
         parts.append("")
     seconds = time.perf_counter() - start
     cpu = os.cpu_count()

@@ -338,8 +338,8 @@ def fit_encoder(
     Every step draws a fresh minibatch :math:`(x, z_0) \sim p(x, z)` from the model and
     :math:`z_{1:K} \sim q(z | x)` by reparameterisation, and ascends either
 
-    - ``"multisample"``: the multisample lower bound on I (DESIGN.md), whose gap is closed by
-      making q close to the posterior where it matters for the lower side; or
+    - ``"multisample"``: the multisample lower bound on I (Poole et al. 2019), whose gap is
+      closed by making q close to the posterior where it matters for the lower side; or
     - ``"iwae"``: the IWAE bound on :math:`\log p(x)`, i.e. descends the IWAE *upper* bound
       on I (the recorded objective is minus that upper bound).
 

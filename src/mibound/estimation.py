@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from mibound._inputs import as_pair
@@ -69,13 +68,6 @@ def estimate(x: Any, y: Any, method: str = "smile", *, seed: int = 0, **options:
                 f"options: method 'gaussian' takes only bias_correction, got {', '.join(unknown)}"
             )
         return gaussian(xa, ya, **options)
-    try:
-        neural = importlib.import_module("mibound.neural")
-    except ModuleNotFoundError as err:
-        if err.name not in ("mibound.neural", "mibound.critics", "mibound.train"):
-            raise
-        raise ImportError(
-            f"method {method!r} needs mibound.neural, which is not available in this "
-            "installation; use method='ksg' or method='gaussian'"
-        ) from None
-    return neural.neural_estimate(xa, ya, method, seed=seed, **options)
+    from mibound.neural import neural_estimate
+
+    return neural_estimate(xa, ya, method, seed=seed, **options)

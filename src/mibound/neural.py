@@ -589,7 +589,7 @@ def _ceiling(method: str, batch: int, alpha: float) -> float | None:
     if method == "infonce":
         return math.log(batch)
     if method == "alpha":
-        return 1.0 + math.log((batch - 1) / alpha)
+        return bounds.interpolated_ceiling(batch, alpha)
     return None
 
 

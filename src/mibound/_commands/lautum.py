@@ -32,7 +32,7 @@ def command(
     IWAE estimate of log p(x) below, IWHVI (with the exact posterior sample) above, minus
     E log p(x|z') for z' drawn from the prior independently of x.
     """
-    from mibound.known_density import lautum
+    from mibound.lautum_bounds import lautum
 
     def compute(model: Any, encoder: Any, progress: bool) -> Any:
         return lautum(

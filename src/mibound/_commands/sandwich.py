@@ -50,7 +50,7 @@ def command(
     the proposal to the posterior with HMC.
     """
     from mibound.cli import UserError
-    from mibound.known_density import sandwich
+    from mibound.known_joint import sandwich
 
     if method == "snis":
         for name, value in (("--steps", steps), ("--chains", chains)):

@@ -16,7 +16,7 @@ import platform
 import socket
 import time
 import traceback
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -83,28 +83,6 @@ def _compact_history(history: Mapping[str, Any]) -> dict[str, list[Any]]:
     return out
 
 
-def _sandwich_function() -> Callable[..., Any]:
-    import importlib
-
-    import mibound
-
-    fn = getattr(mibound, "sandwich", None)
-    if fn is None:
-        try:
-            fn = importlib.import_module("mibound.sandwich")
-        except ModuleNotFoundError as err:
-            if err.name != "mibound.sandwich":
-                raise
-            raise ImportError(
-                "runner 'sandwich' needs mibound.sandwich, which is not in this installation"
-            ) from None
-    if not callable(fn):
-        fn = getattr(fn, "sandwich", None)
-    if not callable(fn):
-        raise ImportError("runner 'sandwich': mibound.sandwich has no sandwich() function")
-    return fn
-
-
 def _run_estimate(cell: Mapping[str, Any], task: Any) -> dict[str, Any]:
     from mibound.estimation import NEURAL_METHODS, estimate
 
@@ -128,14 +106,17 @@ def _run_sandwich(cell: Mapping[str, Any], task: Any) -> dict[str, Any]:
     model = getattr(task, "model", None)
     if model is None:
         raise ValueError(f"runner 'sandwich': task {task.name!r} has no latent model")
-    fn = _sandwich_function()
+    from mibound.known_joint import sandwich
+
     options = dict(cell["options"])
     encoder = options.pop("encoder", None)
     if encoder == "posterior":
         options["encoder"] = model.posterior
     elif encoder is not None:
         raise ValueError(f"options.encoder: expected 'posterior' or nothing, got {encoder!r}")
-    bounds = fn(model, method=cell["method"], n=int(cell["n"]), seed=int(cell["seed"]), **options)
+    bounds = sandwich(
+        model, method=cell["method"], n=int(cell["n"]), seed=int(cell["seed"]), **options
+    )
     lower, upper = bounds.lower, bounds.upper
     return {
         "value": None,

@@ -147,7 +147,7 @@ class Task(ABC):
     def pointwise_mutual_information(self, x: Any, y: Any) -> np.ndarray:
         r"""The pointwise MI :math:`\log p(x, y) - \log p(x) - \log p(y)` of each pair.
 
-        This is the optimal critic of every sample-based bound (DESIGN.md, conventions); its
+        This is the optimal critic of every sample-based bound (Poole et al. 2019); its
         mean under p(x, y) is the MI and minus its mean under p(x) p(y) is the Lautum
         information.
 
