@@ -126,42 +126,46 @@ def test_user_errors_are_one_line(
         capsys, str(path), "-m", "infonce", "--alpha", "0.1"
     )
     (tmp_path / "nan.csv").write_text("a,b\n1,2\nnan,3\n2,5\n0,1\n7,1\n")
-    assert "x: expected finite values" in _main_error(
+    assert "missing values in 1 row(s) of the selected columns" in _main_error(
         capsys, str(tmp_path / "nan.csv"), "-m", "ksg"
     )
+    assert "--seed" in _main_error(capsys, str(path), "-m", "ksg", "--seed", "-5")
+    assert "--x: expected column names" in _main_error(capsys, str(path), "--x", "", "-m", "ksg")
 
 
-def test_parquet_without_pyarrow(
-    tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+def test_dropna_reports_the_rows_dropped(
+    tmp_path: Path, table: np.ndarray, capsys: pytest.CaptureFixture
 ) -> None:
-    (tmp_path / "d.parquet").write_bytes(b"PAR1")
-    monkeypatch.setitem(sys.modules, "pyarrow", None)
-    monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
-    line = _main_error(capsys, str(tmp_path / "d.parquet"), "-m", "ksg")
-    assert line == "mibound: error: reading .parquet needs pyarrow: pip install 'mibound[parquet]'"
-
-
-def test_neural_method_end_to_end(tmp_path: Path, table: np.ndarray) -> None:
-    path, columns = write(tmp_path, table, "npy")
-    proc = run_cli(str(path), *columns, "--method", "smile", "--steps", "50", "--json")
-    assert proc.returncode == 0, proc.stderr
-    result = json.loads(proc.stdout)
-    assert result["method"] == "smile"
-    assert math.isfinite(result["value"])
-    proc = run_cli(
-        str(path),
-        *columns,
-        "-m",
-        "alpha",
-        "--alpha",
-        "0.1",
-        "--critic",
-        "bilinear",
-        "--steps",
-        "30",
-        "--json",
+    lines = ["a,b,c,d,label"] + [
+        ",".join(f"{v:.17g}" for v in row) + ",word" for row in table[:400]
+    ]
+    lines[5] = ",".join([*lines[5].split(",")[:1], "", *lines[5].split(",")[2:]])
+    lines[9] = "NA," + ",".join(lines[9].split(",")[1:])
+    (tmp_path / "holes.csv").write_text("\n".join(lines) + "\n")
+    path = str(tmp_path / "holes.csv")
+    assert "--dropna" in _main_error(capsys, path, "--x", "a,b", "--y", "c,d", "-m", "ksg")
+    assert (
+        main(["estimate", path, "--x", "a,b", "--y", "c,d", "-m", "ksg", "--dropna", "--json"]) == 0
     )
-    assert proc.returncode == 0, proc.stderr
-    result = json.loads(proc.stdout)
-    assert result["settings"]["critic"] == "bilinear"
-    assert result["settings"]["alpha"] == 0.1
+    captured = capsys.readouterr()
+    assert "dropped 2 row(s) with missing values" in captured.err
+    out = json.loads(captured.out)
+    assert out["n"] == 398 and out["settings"]["dropped_rows"] == 2
+
+
+def test_pandas_csv_index_column_is_not_x(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal(500)
+    frame = pd.DataFrame({"a": a, "b": a + rng.standard_normal(500)})
+    frame.to_csv(tmp_path / "frame.csv")  # the index 0..499 is an unnamed first column
+    for args in ([], ["--y", "b"]):
+        assert main(["estimate", str(tmp_path / "frame.csv"), *args, "-m", "ksg", "--json"]) == 0
+        out = json.loads(capsys.readouterr().out)
+        assert out["settings"]["columns"] == {"x": ["a"], "y": ["b"]}
+        assert abs(out["value"] - 0.5 * math.log(2)) < 0.1
+    frame["id"] = [f"row{i}" for i in range(500)]  # a text column that is not selected
+    frame.to_csv(tmp_path / "ids.csv")
+    path = str(tmp_path / "ids.csv")
+    assert main(["estimate", path, "--x", "a", "--y", "b", "-m", "ksg", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["n"] == 500

@@ -48,6 +48,14 @@ def as_samples(
             raise TypeError(
                 f"{name}: expected numeric columns, got non-numeric column(s) {', '.join(bad)}"
             )
+        missing = frame.isna().sum()
+        if missing.any():
+            shown = ", ".join(f"{c} ({int(k)})" for c, k in missing.items() if k)
+            raise ValueError(
+                f"{name}: expected no missing values, got missing values (NA/NaN) in "
+                f"column(s) {shown}; drop the rows from x and y together (e.g. "
+                "frame.dropna() before splitting) or fill them in"
+            )
         value = frame.to_numpy(dtype=np.float64)
     try:
         array = np.asarray(value)
@@ -92,7 +100,8 @@ def _is_numeric_dtype(dtype: Any) -> bool:
     try:
         return bool(np.issubdtype(np.dtype(dtype), np.number) or np.dtype(dtype) == np.bool_)
     except TypeError:
-        return False
+        # pandas extension dtypes (nullable Int64, Float64, boolean) know their own kind.
+        return getattr(dtype, "kind", "") in ("i", "u", "f", "b")
 
 
 def as_pair(

@@ -152,14 +152,50 @@ def _prepare(
     device: torch.device | str | None,
     dtype: torch.dtype | None,
 ) -> tuple[torch.device, torch.dtype]:
-    if dtype is not None and not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
-        raise ValueError(f"dtype: expected a floating torch.dtype, got {dtype!r}")
+    dtype = _check_dtype(dtype)
+    device = _check_device(device)
     if device is not None or dtype is not None:
         model.to(device=device, dtype=dtype)
     place, model_dtype = _model_place(model)
     if isinstance(encoder, nn.Module):
         encoder.to(device=place, dtype=model_dtype)
     return place, model_dtype
+
+
+_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+def _check_dtype(dtype: object) -> torch.dtype | None:
+    """None, or float32 / float64 (as a torch.dtype or its name); half precision is refused."""
+    if dtype is None:
+        return None
+    if isinstance(dtype, str) and dtype in _DTYPES:
+        return _DTYPES[dtype]
+    if isinstance(dtype, torch.dtype) and dtype in _DTYPES.values():
+        return dtype
+    raise ValueError(
+        f"dtype: expected torch.float32 or torch.float64 (or 'float32', 'float64'), got "
+        f"{dtype!r}; half precision cannot hold the log-densities"
+    )
+
+
+def _check_device(device: object) -> torch.device | None:
+    """None, or a torch device that exists on this machine."""
+    if device is None:
+        return None
+    if not isinstance(device, (str, torch.device)):
+        raise TypeError(f"device: expected a string such as 'cpu' or 'cuda', got {device!r}")
+    try:
+        place = torch.device(device)
+    except RuntimeError:
+        raise ValueError(
+            f"device: expected a torch device such as 'cpu' or 'cuda', got {device!r}"
+        ) from None
+    if place.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device: {device!r} requested but CUDA is not available")
+    if place.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"device: {device!r} requested but MPS is not available")
+    return place
 
 
 def _proposal_name(encoder: Encoder | None) -> str:

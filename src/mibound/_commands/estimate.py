@@ -39,7 +39,18 @@ _NEURAL = _METHODS[:8]
     metavar="M",
     help=f"One of {', '.join(_METHODS)}.",
 )
-@click.option("--seed", default=0, show_default=True, type=int, help="Seed of every random choice.")
+@click.option(
+    "--seed",
+    default=0,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Seed of every random choice (a non-negative integer).",
+)
+@click.option(
+    "--dropna",
+    is_flag=True,
+    help="Drop rows with missing values in the X or Y columns (and say how many).",
+)
 @click.option("--k", type=click.IntRange(min=1), help="Neighbours for --method ksg (default 3).")
 @click.option("--steps", type=click.IntRange(min=1), help="Training steps (neural methods).")
 @click.option("--batch-size", type=click.IntRange(min=2), help="Batch size (neural methods).")
@@ -65,6 +76,7 @@ def command(
     y_spec: str | None,
     method: str,
     seed: int,
+    dropna: bool,
     k: int | None,
     steps: int | None,
     batch_size: int | None,
@@ -125,10 +137,15 @@ def command(
                 raise UserError(f"--k applies to --method ksg only, not {method}")
             options["k"] = k
 
-    x, y, names = read_pair(file, x_spec, y_spec)
+    x, y, names = read_pair(file, x_spec, y_spec, dropna=dropna)
+    dropped = names.pop("dropped_rows", 0)
+    if dropped:
+        click.echo(f"mibound: dropped {dropped} row(s) with missing values", err=True)
     result = estimate(x, y, method=method, seed=seed, **options)
     result.settings.setdefault("file", str(file))
     result.settings.setdefault("columns", names)
+    if dropna:
+        result.settings["dropped_rows"] = dropped
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2, allow_nan=True))
         return

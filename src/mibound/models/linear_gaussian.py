@@ -71,6 +71,15 @@ class LinearGaussian(LatentVariableModel):
             raise ValueError(f"k, d: expected integers with 1 <= k <= d, got k={k!r}, d={d!r}")
         if not (isinstance(mi, (int, float)) and mi > 0 and math.isfinite(mi)):
             raise ValueError(f"mi: expected a positive finite number of nats, got {mi!r}")
+        # Each direction needs s^2 / sigma^2 = exp(2 mi / k) - 1 to be representable (with room
+        # for the products the densities form): at most ~340 nats per direction in float64.
+        limit = k * (math.log(torch.finfo(dtype).max) - 30.0) / 2.0
+        if mi > limit:
+            raise ValueError(
+                f"mi: {mi!r} nats over k = {k} latent directions needs weights of scale "
+                f"exp(mi / k) = exp({mi / k:.4g}), beyond {str(dtype).replace('torch.', '')} "
+                f"range; expected at most {limit:.1f} nats for k = {k} (or a larger k)"
+            )
         g = torch.Generator().manual_seed(seed)
         q, _ = torch.linalg.qr(torch.randn(d, k, generator=g, dtype=dtype))
         scale = sigma * math.sqrt(math.expm1(2.0 * mi / k))
