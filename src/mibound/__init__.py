@@ -10,6 +10,7 @@ from mibound._version import __version__
 from mibound.ais import ais_sandwich
 from mibound.cca import gaussian
 from mibound.estimation import estimate
+from mibound.independence import independence_test
 from mibound.knn import ksg
 from mibound.known_encoder import known_conditional
 from mibound.known_joint import sandwich
@@ -25,6 +26,7 @@ __all__ = [
     "encoders",
     "estimate",
     "gaussian",
+    "independence_test",
     "known_conditional",
     "known_marginal",
     "ksg",

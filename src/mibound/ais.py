@@ -666,7 +666,7 @@ def ais_sandwich(
     truth_stderr = getattr(model, "mutual_information_stderr", None) if true_value else None
 
     diagnostics: list[str] = []
-    if encoder is None:
+    if encoder is None and upper - lower > max(0.05, 4 * width_se):
         diagnostics.append(
             "q is the prior: the forward chains must travel from p(z) to p(z|x); with large MI "
             "this needs many steps (a fitted encoder narrows the sandwich for the same T)"

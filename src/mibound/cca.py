@@ -135,6 +135,9 @@ def gaussian(x: Any, y: Any, *, bias_correction: bool = True) -> Estimate:
         )
         if d
     ]
+    below = _diagnostics.negative(value, value + _Z95 * stderr, kind="estimate")
+    if below:
+        diagnostics.append(below)
     if not bias_correction and bias > 0.5 * stderr and bias > 0.01:
         diagnostics.append(
             f"small-sample bias: +{bias:.3f} nats (about d_x d_y / 2n) for Gaussian data, not "

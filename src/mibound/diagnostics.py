@@ -35,6 +35,7 @@ __all__ = [
     "exp_variance",
     "heavy_tails",
     "mcallester_stratos_limit",
+    "negative",
     "non_gaussian",
     "not_converged",
     "overfitting",
@@ -375,4 +376,40 @@ def non_gaussian(x: np.ndarray, y: np.ndarray) -> str | None:
     return (
         f"non-Gaussian marginals: {shown}; the Gaussian MI sees only linear dependence and is "
         "neither a lower nor an upper bound for non-Gaussian data; use ksg or a neural method"
+    )
+
+
+def negative(value: float, ci_high: float, *, kind: str) -> str | None:
+    """Warns when a value's whole 95% interval lies below 0 (MI is never negative).
+
+    An estimate (KSG, SMILE, the bias-corrected Gaussian MI) significantly below 0 shows the
+    estimator's bias at this sample size, or a bound whose interval leaves out its bias; the
+    MI is then probably close to 0. A lower bound below 0 is valid but says nothing.
+
+    Arguments:
+        value: The reported value (nats).
+        ci_high: The upper end of its 95% interval.
+        kind: ``"estimate"`` or ``"lower bound"``.
+
+    Returns:
+        The warning, or None.
+
+    Example:
+        >>> negative(-0.05, -0.01, kind="estimate") is not None
+        True
+        >>> negative(-0.05, 0.02, kind="estimate") is None
+        True
+    """
+    if not (math.isfinite(ci_high) and ci_high < 0):
+        return None
+    if kind == "lower bound":
+        why = "a lower bound below 0 is valid but says nothing (MI >= 0)"
+    else:
+        why = (
+            "MI is never negative, so this is the estimator's bias, which the interval "
+            "(sampling noise only) does not cover; the MI is probably close to 0"
+        )
+    return (
+        f"significantly negative: {value:.4f} nats with its 95% interval below 0; {why}; "
+        "mibound.independence_test gives a p-value for any dependence"
     )

@@ -212,6 +212,9 @@ def ksg(
             "dimension"
         )
     ci = (value - _Z95 * stderr, value + _Z95 * stderr)
+    below = _diagnostics.negative(value, ci[1], kind="estimate")
+    if below:
+        diagnostics.append(below)
     return Estimate(
         value=value,
         stderr=stderr,
@@ -237,6 +240,9 @@ def ksg(
                 "assuming variance proportional to 1/N"
                 if m
                 else "none"
+            ),
+            "interval_covers": (
+                "sampling noise of the estimate (from disjoint subsamples), not its bias"
             ),
         },
     )

@@ -421,7 +421,9 @@ def _fit(
         method, value, stderr, values, log_z, batch, n, ceiling, result, eval_every, bias
     )
     overfit = diagnostics.overfitting(train_value, value, stderr)
-    for note in (overfit, diagnostics.duplicates(n, distinct, method=method), split_note):
+    kind = "estimate" if method == "smile" else "lower bound"
+    below = diagnostics.negative(value, value + _Z95 * stderr, kind=kind)
+    for note in (overfit, diagnostics.duplicates(n, distinct, method=method), split_note, below):
         if note:
             notes.append(note)
     settings: dict[str, Any] = {
@@ -456,6 +458,10 @@ def _fit(
         "stderr_method": (
             "pooled within-partition sd of the bound over held-out test minibatches / "
             "sqrt(number of disjoint minibatches in one partition of the test split)"
+        ),
+        "interval_covers": (
+            "sampling noise of the test split given the trained critic; not the training "
+            "randomness (another seed trains another critic) nor the bound's own bias"
         ),
         "ceiling": ceiling,
         "train_value": train_value,

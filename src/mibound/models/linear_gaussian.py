@@ -71,14 +71,17 @@ class LinearGaussian(LatentVariableModel):
             raise ValueError(f"k, d: expected integers with 1 <= k <= d, got k={k!r}, d={d!r}")
         if not (isinstance(mi, (int, float)) and mi > 0 and math.isfinite(mi)):
             raise ValueError(f"mi: expected a positive finite number of nats, got {mi!r}")
-        # Each direction needs s^2 / sigma^2 = exp(2 mi / k) - 1 to be representable (with room
-        # for the products the densities form): at most ~340 nats per direction in float64.
-        limit = k * (math.log(torch.finfo(dtype).max) - 30.0) / 2.0
+        # Each direction has s / sigma = sqrt(exp(2 mi / k) - 1), and the posterior's spread
+        # along it is sigma / s relative to |z| ~ 1: beyond ~1/eps no float can tell the
+        # latents apart and every sampled log-density cancels catastrophically (the sandwich
+        # then returns noise such as [-1e12, 1e12]). Keep exp(mi / k) below eps^-0.8.
+        limit = k * 0.8 * math.log(1.0 / torch.finfo(dtype).eps)
         if mi > limit:
+            name = str(dtype).replace("torch.", "")
             raise ValueError(
-                f"mi: {mi!r} nats over k = {k} latent directions needs weights of scale "
-                f"exp(mi / k) = exp({mi / k:.4g}), beyond {str(dtype).replace('torch.', '')} "
-                f"range; expected at most {limit:.1f} nats for k = {k} (or a larger k)"
+                f"mi: {mi!r} nats over k = {k} latent directions ({mi / k:.4g} nats each) makes "
+                f"the posterior narrower than {name} can resolve; expected at most "
+                f"{limit:.1f} nats for k = {k} in {name} (use a larger k, or float64)"
             )
         g = torch.Generator().manual_seed(seed)
         q, _ = torch.linalg.qr(torch.randn(d, k, generator=g, dtype=dtype))
