@@ -200,7 +200,7 @@ def test_failed_cell_is_a_row_with_the_error():
     cell = bench.grid(["bsc-eps-0.1"], [{"method": "gaussian", "bogus": 1}], [100], [0])[0]
     row = bench.run_cell(cell)
     assert row["status"] == "failed"
-    assert row["error"].startswith("TypeError: options: method 'gaussian' takes no options")
+    assert row["error"].startswith("TypeError: options: method 'gaussian' takes only")
     assert row["value"] is None if "value" in row else True
 
 
