@@ -216,7 +216,7 @@ def test_sigmoid_schedule_shape():
         ({"schedule": torch.tensor([0.0, 0.5, 1.0]), "steps": 5}, ValueError, "steps"),
         ({"schedule": 3}, TypeError, "schedule"),
         ({"batch_size": 0}, ValueError, "batch_size"),
-        ({"dtype": torch.int64}, TypeError, "dtype"),
+        ({"dtype": torch.int64}, ValueError, "dtype"),
     ],
 )
 def test_bad_arguments(model, kwargs, error, name):
@@ -313,3 +313,47 @@ def test_one_step_lower_side_is_barber_agakov(model):
     ba = (encoder(x).log_prob(z0) - model.prior().log_prob(z0)).mean()
     assert b.lower == pytest.approx(float(ba), abs=1e-10)
     assert b.upper >= b.lower
+
+
+def test_hmc_transitions_preserve_a_gaussian_target(model):
+    # f_β with β = 1/2, q = the prior and p(z|x) Gaussian is the Gaussian with precision
+    # (P_q + P_post)/2 and mean P^-1 (P_q m_q + P_post m_post)/2. Chains started at exact
+    # samples of f must keep its mean and covariance after many HMC transitions.
+    from mibound.ais import _hmc_step, _State, _Target
+
+    x, _ = model.sample(1, generator=torch.Generator().manual_seed(4))
+    q, post = model.prior(), model.posterior(x)
+    p_q, m_q = torch.diag(1.0 / q.variance), q.mean  # the prior is N(0, I)
+    p_post, m_post = torch.linalg.inv(post.covariance_matrix[0]), post.mean[0]
+    cov = torch.linalg.inv(0.5 * (p_q + p_post))
+    mean = cov @ (0.5 * (p_q @ m_q + p_post @ m_post))
+    chains = 20_000
+    g = torch.Generator().manual_seed(0)
+    noise = torch.randn(chains, 1, 2, generator=g, dtype=torch.float64)
+    z = mean + noise @ torch.linalg.cholesky(cov).T
+    target = _Target(model, q, x)
+    state = _State(z.clone(), target)
+    eps = torch.full((chains, 1), 0.4, dtype=torch.float64)
+    accepted = []
+    for _ in range(30):
+        state, prob = _hmc_step(state, 0.5, eps, 5, target, g)
+        accepted.append(float(prob.mean()))
+    assert sum(accepted) / len(accepted) > 0.5  # the chains move
+    assert float(((state.z - z) ** 2).sum(-1).mean()) > 0.5 * float(torch.trace(cov))
+    out = state.z[:, 0, :]
+    sd = torch.sqrt(torch.diagonal(cov))
+    assert bool((abs(out.mean(0) - mean) < 5 * sd / math.sqrt(chains)).all())
+    sample_cov = torch.cov(out.T)
+    var_se = torch.sqrt((torch.outer(torch.diagonal(cov), torch.diagonal(cov)) + cov**2) / chains)
+    assert bool((abs(sample_cov - cov) < 5 * var_se).all())
+
+
+def test_monte_carlo_truth_stderr_is_kept_when_the_truth_is_zero(model):
+    import copy
+
+    zero = copy.deepcopy(model)
+    zero.mutual_information = lambda: 0.0
+    zero.mutual_information_stderr = 0.05
+    b = ais_sandwich(zero, zero.posterior, n=8, steps=1, chains=1)
+    assert b.true_value == 0.0
+    assert b.settings["true_value_stderr"] == 0.05

@@ -133,6 +133,85 @@ def test_user_errors_are_one_line(
     assert "--x: expected column names" in _main_error(capsys, str(path), "--x", "", "-m", "ksg")
 
 
+def test_parquet_without_pyarrow(
+    tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "d.parquet").write_bytes(b"PAR1")
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
+    line = _main_error(capsys, str(tmp_path / "d.parquet"), "-m", "ksg")
+    assert line == "mibound: error: reading .parquet needs pyarrow: pip install 'mibound[parquet]'"
+
+
+def test_neural_method_end_to_end(tmp_path: Path, table: np.ndarray) -> None:
+    path, columns = write(tmp_path, table, "npy")
+    proc = run_cli(str(path), *columns, "--method", "smile", "--steps", "50", "--json")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["method"] == "smile"
+    assert math.isfinite(result["value"])
+    proc = run_cli(
+        str(path),
+        *columns,
+        "-m",
+        "alpha",
+        "--alpha",
+        "0.1",
+        "--critic",
+        "bilinear",
+        "--steps",
+        "30",
+        "--json",
+    )
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["settings"]["critic"] == "bilinear"
+    assert result["settings"]["alpha"] == 0.1
+
+
+def _pair_file(tmp_path: Path) -> Path:
+    rng = np.random.default_rng(0)
+    path = tmp_path / "pair.csv"
+    np.savetxt(path, rng.standard_normal((50, 2)), delimiter=",", header="x,y", comments="")
+    return path
+
+
+@pytest.mark.parametrize("error", [ValueError("shape mismatch in matmul"), TypeError("bad call")])
+def test_errors_that_are_not_input_errors_show_a_traceback(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    error: Exception,
+) -> None:
+    # A ValueError or TypeError raised by a bug (inside mibound or torch) is not a user error.
+    import mibound.estimation
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise error
+
+    monkeypatch.delenv("MIBOUND_DEBUG", raising=False)
+    monkeypatch.setattr(mibound.estimation, "estimate", broken)
+    assert main(["estimate", str(_pair_file(tmp_path)), "--method", "ksg"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" in err and str(error) in err
+    assert "internal error" in err and "please report it" in err
+
+
+def test_input_errors_raised_by_the_library_are_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mibound.estimation
+    from mibound._checks import InvalidTypeError
+
+    def rejects(*args: object, **kwargs: object) -> None:
+        raise InvalidTypeError("k: expected an integer >= 1, got 2.5")
+
+    monkeypatch.delenv("MIBOUND_DEBUG", raising=False)
+    monkeypatch.setattr(mibound.estimation, "estimate", rejects)
+    line = _main_error(capsys, str(_pair_file(tmp_path)), "--method", "ksg")
+    assert line == "mibound: error: k: expected an integer >= 1, got 2.5"
+
+
 def test_dropna_reports_the_rows_dropped(
     tmp_path: Path, table: np.ndarray, capsys: pytest.CaptureFixture
 ) -> None:

@@ -357,7 +357,7 @@ def test_decoder_model_sandwich_with_the_reference_posterior() -> None:
 def test_float32_runs_and_is_recorded() -> None:
     model = lg(mi=3.0)
     b = sandwich(model, model.posterior, k=8, n=1000, dtype=torch.float32)
-    assert model.W.dtype == torch.float32  # moved in place, as nn.Module.to does
+    assert model.W.dtype == torch.float64  # the caller's model is not converted
     assert b.settings["dtype"] == "float32"
     assert abs(b.upper - b.lower) < 1e-3
     assert abs(b.lower - 3.0) < 4 * b.lower_stderr + 1e-3
@@ -523,3 +523,42 @@ def test_everything_runs_on_cuda() -> None:
     x, z0 = data(lg(mi=2.0, k=2, d=4), 600)
     lower = known_marginal(x, z0, lg(mi=2.0, k=2, d=4).prior(), steps=20, device="cuda").lower
     assert math.isfinite(lower)
+
+
+def _state(module: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {name: value.detach().clone() for name, value in module.state_dict().items()}
+
+
+def _assert_unchanged(module: torch.nn.Module, before: dict[str, torch.Tensor]) -> None:
+    for name, value in module.state_dict().items():
+        assert value.dtype == before[name].dtype and value.device == before[name].device
+        assert torch.equal(value, before[name]), name
+
+
+@pytest.mark.parametrize("method", ["snis", "ais"])
+def test_sandwich_never_changes_the_callers_model_or_encoder(method: str) -> None:
+    model = lg()
+    encoder = GaussianEncoder(5, 2).to(torch.float64)
+    model_before, encoder_before = _state(model), _state(encoder)
+    options = {"k": 4, "n": 64} if method == "snis" else {"n": 8, "steps": 2, "chains": 1}
+    b = sandwich(
+        model, encoder, method=method, dtype=torch.float32, fit=True, fit_steps=3, **options
+    )
+    assert b.settings["dtype"] == "float32"
+    assert b.settings["fit"]["steps"] == 3 and b.settings["fit"]["objective"] == "multisample"
+    _assert_unchanged(model, model_before)
+    _assert_unchanged(encoder, encoder_before)
+    # Without a device or dtype change the encoder is still fitted on a copy.
+    sandwich(model, encoder, method=method, fit=True, fit_steps=3, **options)
+    _assert_unchanged(encoder, encoder_before)
+
+
+def test_lautum_and_known_conditional_never_move_the_callers_objects() -> None:
+    model = lg()
+    encoder = GaussianEncoder(5, 2).to(torch.float64)
+    model_before, encoder_before = _state(model), _state(encoder)
+    assert lautum(model, encoder, k=4, n=64, dtype=torch.float32).settings["dtype"] == "float32"
+    x, _ = data(model, 64)
+    known_conditional(encoder, x.numpy(), k=3, dtype=torch.float32, device="cpu")
+    _assert_unchanged(model, model_before)
+    _assert_unchanged(encoder, encoder_before)

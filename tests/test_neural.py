@@ -49,12 +49,16 @@ def test_each_method_recovers_gaussian_mi(fits: dict, method: str) -> None:
     est = fits[method]
     assert est.method == method
     assert est.n == 3000
-    assert est.kind == ("estimate" if method == "smile" else "lower bound")
+    # DV's held-out value is the log of a sample mean, biased upward: an estimate, not a bound.
+    assert est.kind == ("estimate" if method in ("smile", "dv", "mine") else "lower bound")
     assert 0 < est.stderr < 0.2
     assert est.ci == pytest.approx(
         (est.value - 1.96 * est.stderr, est.value + 1.96 * est.stderr), abs=1e-4
     )
-    slack = est.settings.get("dv_bias_estimate", 0.0) + (0.01 if method == "smile" else 0.0)
+    # DV/MINE: the plug-in bias is chi^2 / (B (B - 1)) for the exact critic (the U-statistic's
+    # first-order term vanishes), chi^2 = e^{2 I} - 1 for these Gaussians: 4e-4 nats at B = 128.
+    dv_slack = 10 * math.expm1(2 * TRUTH) / (128 * 127)
+    slack = {"smile": 0.01, "dv": dv_slack, "mine": dv_slack}.get(method, 0.0)
     assert est.value <= TRUTH + 3 * est.stderr + slack
     assert est.value >= TRUTH - 0.3 - 3 * est.stderr
     assert est.diagnostics == [] or all("converged" in d for d in est.diagnostics)
@@ -442,8 +446,18 @@ def test_reported_value_is_the_bound_named_in_settings(method: str) -> None:
     # settings["reported_bound"] names the bound; the held-out value must be computed with it
     # (e.g. js reports NWJ on the JS-trained critic, not SMILE or the JS objective).
     from mibound import bounds
-    from mibound.neural import _REPORTED, _report
+    from mibound.neural import _report
 
+    reported = {
+        "nwj": "nwj",
+        "dv": "dv",
+        "mine": "dv",
+        "infonce": "infonce",
+        "tuba": "tuba",
+        "alpha": "interpolated",
+        "js": "nwj",
+        "smile": "smile",
+    }[method]
     g = torch.Generator().manual_seed(0)
     scores = torch.randn(3, 16, 16, generator=g, dtype=torch.float64)
     log_a = torch.randn(3, 16, generator=g, dtype=torch.float64)
@@ -452,8 +466,8 @@ def test_reported_value_is_the_bound_named_in_settings(method: str) -> None:
         "tuba": (log_a,),
         "interpolated": (alpha, log_a),
         "smile": (tau,),
-    }.get(_REPORTED[method], ())
-    expected = getattr(bounds, _REPORTED[method])(scores, *extra)
+    }.get(reported, ())
+    expected = getattr(bounds, reported)(scores, *extra)
     got = _report(method, tau=tau, alpha=alpha)(scores, log_a)
     torch.testing.assert_close(got, expected, rtol=0, atol=1e-12)
 

@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from mibound._checks import InvalidTypeError, InvalidValueError
+
 __all__ = ["as_pair", "as_samples", "power_of_two_scale", "row_groups", "same_columns"]
 
 
@@ -37,7 +39,7 @@ def as_samples(
         ValueError: Wrong dimensionality, too few samples, NaN/inf, constant columns.
     """
     if value is None:
-        raise TypeError(f"{name}: expected an array of shape (n,) or (n, d), got None")
+        raise InvalidTypeError(f"{name}: expected an array of shape (n,) or (n, d), got None")
     module = type(value).__module__
     if module.startswith("torch"):
         value = value.detach().cpu().numpy()
@@ -45,13 +47,13 @@ def as_samples(
         frame = value.to_frame() if value.ndim == 1 else value
         bad = [str(c) for c, t in frame.dtypes.items() if not _is_numeric_dtype(t)]
         if bad:
-            raise TypeError(
+            raise InvalidTypeError(
                 f"{name}: expected numeric columns, got non-numeric column(s) {', '.join(bad)}"
             )
         missing = frame.isna().sum()
         if missing.any():
             shown = ", ".join(f"{c} ({int(k)})" for c, k in missing.items() if k)
-            raise ValueError(
+            raise InvalidValueError(
                 f"{name}: expected no missing values, got missing values (NA/NaN) in "
                 f"column(s) {shown}; drop the rows from x and y together (e.g. "
                 "frame.dropna() before splitting) or fill them in"
@@ -60,36 +62,38 @@ def as_samples(
     try:
         array = np.asarray(value)
     except Exception as err:  # ragged lists and the like
-        raise TypeError(f"{name}: expected an array of shape (n,) or (n, d): {err}") from None
+        raise InvalidTypeError(
+            f"{name}: expected an array of shape (n,) or (n, d): {err}"
+        ) from None
     if array.dtype == object or not (
         np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype, np.bool_)
     ):
-        raise TypeError(f"{name}: expected numeric data, got dtype {array.dtype}")
+        raise InvalidTypeError(f"{name}: expected numeric data, got dtype {array.dtype}")
     if np.iscomplexobj(array):
-        raise TypeError(f"{name}: expected real numbers, got dtype {array.dtype}")
+        raise InvalidTypeError(f"{name}: expected real numbers, got dtype {array.dtype}")
     if array.ndim == 1:
         array = array[:, None]
     if array.ndim != 2:
-        raise ValueError(
+        raise InvalidValueError(
             f"{name}: expected shape (n,) or (n, d), got shape {array.shape} ({_type_name(value)})"
         )
     array = array.astype(np.float64, copy=False)
     n, d = array.shape
     if d < 1:
-        raise ValueError(f"{name}: expected at least one column, got shape {array.shape}")
+        raise InvalidValueError(f"{name}: expected at least one column, got shape {array.shape}")
     if n < min_n:
-        raise ValueError(f"{name}: expected at least {min_n} samples (rows), got {n}")
+        raise InvalidValueError(f"{name}: expected at least {min_n} samples (rows), got {n}")
     finite = np.isfinite(array)
     if not finite.all():
         rows = np.flatnonzero(~finite.all(axis=1))
-        raise ValueError(
+        raise InvalidValueError(
             f"{name}: expected finite values, found NaN or inf in {rows.size} row(s), "
             f"first at row {rows[0]}"
         )
     if check_variance:
         constant = np.flatnonzero(np.ptp(array, axis=0) == 0)
         if constant.size:
-            raise ValueError(
+            raise InvalidValueError(
                 f"{name}: column(s) {constant.tolist()} are constant (zero variance); "
                 "drop them: they carry no information"
             )
@@ -111,7 +115,7 @@ def as_pair(
     xa = as_samples("x", x, min_n=min_n, check_variance=check_variance)
     ya = as_samples("y", y, min_n=min_n, check_variance=check_variance)
     if xa.shape[0] != ya.shape[0]:
-        raise ValueError(
+        raise InvalidValueError(
             f"x, y: expected the same number of samples (rows), got {xa.shape[0]} and {ya.shape[0]}"
         )
     return xa, ya

@@ -12,13 +12,14 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 from torch.distributions import Distribution
 
+from mibound._checks import InvalidTypeError, InvalidValueError
+from mibound._placement import place_settings
 from mibound.encoders import (
     ExactPosterior,
     _check_int,
-    _model_place,
     _seeded,
 )
 from mibound.models.base import LatentVariableModel
@@ -36,7 +37,7 @@ _MEMORY_BUDGET = 1 << 22  # elements per chunk of K x batch x (data or latent) d
 
 def _check_model(model: object) -> LatentVariableModel:
     if not isinstance(model, LatentVariableModel):
-        raise TypeError(
+        raise InvalidTypeError(
             "model: expected a mibound.models.LatentVariableModel (e.g. LinearGaussian, "
             f"GaussianMixture, DecoderModel), got {type(model).__name__}"
         )
@@ -45,7 +46,7 @@ def _check_model(model: object) -> LatentVariableModel:
 
 def _check_encoder(encoder: object) -> Encoder | None:
     if encoder is not None and not callable(encoder):
-        raise TypeError(
+        raise InvalidTypeError(
             "encoder: expected None (the prior as proposal) or a callable x -> Distribution "
             f"over z, got {type(encoder).__name__}"
         )
@@ -54,7 +55,7 @@ def _check_encoder(encoder: object) -> Encoder | None:
 
 def _check_seed(seed: object) -> int:
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed: expected a non-negative integer, got {seed!r}")
+        raise InvalidValueError(f"seed: expected a non-negative integer, got {seed!r}")
     return seed
 
 
@@ -67,11 +68,6 @@ def _mean_stderr(terms: Tensor) -> tuple[float, float]:
     n = t.numel()
     se = float(t.std() / math.sqrt(n)) if n > 1 else math.inf
     return float(t.mean()), se
-
-
-def _place_settings(place: torch.device, dtype: torch.dtype) -> dict[str, str]:
-    """The ``device`` and ``dtype`` entries of a Bounds' settings."""
-    return {"device": str(place), "dtype": str(dtype).replace("torch.", "")}
 
 
 def _bounds(
@@ -105,7 +101,7 @@ def _known(model: LatentVariableModel, what: str) -> tuple[float | None, float |
     """(truth, its stderr) from ``model.<what>()`` where the model knows it."""
     try:
         value = float(getattr(model, what)())
-    except NotImplementedError:
+    except (NotImplementedError, AttributeError):
         return None, None
     stderr = getattr(model, f"{what}_stderr", None)
     return value, (float(stderr) if stderr is not None else None)
@@ -146,58 +142,6 @@ def _chunked(
     return tuple(torch.cat(column) for column in zip(*outputs, strict=True))
 
 
-def _prepare(
-    model: LatentVariableModel,
-    encoder: Encoder | None,
-    device: torch.device | str | None,
-    dtype: torch.dtype | None,
-) -> tuple[torch.device, torch.dtype]:
-    dtype = _check_dtype(dtype)
-    device = _check_device(device)
-    if device is not None or dtype is not None:
-        model.to(device=device, dtype=dtype)
-    place, model_dtype = _model_place(model)
-    if isinstance(encoder, nn.Module):
-        encoder.to(device=place, dtype=model_dtype)
-    return place, model_dtype
-
-
-_DTYPES = {"float32": torch.float32, "float64": torch.float64}
-
-
-def _check_dtype(dtype: object) -> torch.dtype | None:
-    """None, or float32 / float64 (as a torch.dtype or its name); half precision is refused."""
-    if dtype is None:
-        return None
-    if isinstance(dtype, str) and dtype in _DTYPES:
-        return _DTYPES[dtype]
-    if isinstance(dtype, torch.dtype) and dtype in _DTYPES.values():
-        return dtype
-    raise ValueError(
-        f"dtype: expected torch.float32 or torch.float64 (or 'float32', 'float64'), got "
-        f"{dtype!r}; half precision cannot hold the log-densities"
-    )
-
-
-def _check_device(device: object) -> torch.device | None:
-    """None, or a torch device that exists on this machine."""
-    if device is None:
-        return None
-    if not isinstance(device, (str, torch.device)):
-        raise TypeError(f"device: expected a string such as 'cpu' or 'cuda', got {device!r}")
-    try:
-        place = torch.device(device)
-    except RuntimeError:
-        raise ValueError(
-            f"device: expected a torch device such as 'cpu' or 'cuda', got {device!r}"
-        ) from None
-    if place.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device: {device!r} requested but CUDA is not available")
-    if place.type == "mps" and not torch.backends.mps.is_available():
-        raise ValueError(f"device: {device!r} requested but MPS is not available")
-    return place
-
-
 def _proposal_name(encoder: Encoder | None) -> str:
     if encoder is None:
         return "prior"
@@ -228,7 +172,7 @@ def _snis_settings(
     return {
         "proposal": _proposal_name(encoder),
         "batch_size": size,
-        **_place_settings(place, dtype),
+        **place_settings(place, dtype),
         "width_stderr": width_se,
     }
 
@@ -254,13 +198,13 @@ def _proposal_samples(
         return model.likelihood(z).log_prob(x), log_lik0, log_lik0
     q = encoder(x)
     if not isinstance(q, Distribution):
-        raise TypeError(
+        raise InvalidTypeError(
             "encoder: expected it to return a torch.distributions.Distribution over z, "
             f"got {type(q).__name__}"
         )
     batch = z0.shape[: z0.ndim - len(prior.event_shape)]
     if q.batch_shape != batch or q.event_shape != prior.event_shape:
-        raise ValueError(
+        raise InvalidValueError(
             f"encoder: expected a Distribution with batch shape {tuple(batch)} and event shape "
             f"{tuple(prior.event_shape)} (the prior's), got batch shape {tuple(q.batch_shape)} "
             f"and event shape {tuple(q.event_shape)}"

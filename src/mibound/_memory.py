@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+from mibound._checks import InvalidValueError
+
 __all__ = ["available_bytes", "check_memory"]
 
 
@@ -43,7 +45,7 @@ def check_memory(needed: float, what: str, advice: str, *, fraction: float = 0.8
     available = available_bytes()
     if available is None or needed <= fraction * available:
         return
-    raise ValueError(
+    raise InvalidValueError(
         f"{what} needs about {needed / 2**30:.1f} GiB of memory, more than the "
         f"{available / 2**30:.1f} GiB available; {advice}"
     )

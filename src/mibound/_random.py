@@ -6,28 +6,7 @@ import hashlib
 
 import numpy as np
 
-__all__ = ["check_seed", "numpy_rng", "stream_seed", "torch_generator"]
-
-
-def check_seed(seed: object, name: str = "seed") -> int:
-    """Validates a user's seed: a non-negative integer (bools, floats and strings are refused).
-
-    Arguments:
-        seed: The value given.
-        name: The argument's name for the error message (``"seed"``, ``"--seed"``).
-
-    Returns:
-        The seed as a Python ``int``.
-
-    Raises:
-        TypeError: Not an integer.
-        ValueError: A negative integer.
-    """
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"{name}: expected a non-negative integer, got {seed!r}")
-    if seed < 0:
-        raise ValueError(f"{name}: expected a non-negative integer, got {seed!r}")
-    return int(seed)
+__all__ = ["numpy_rng", "stream_seed", "torch_generator"]
 
 
 def _key(purpose: str) -> int:

@@ -16,7 +16,6 @@ sample, so both directions are available and :math:`I(X; Z) = \mathbb{E}[\log p(
 
 from __future__ import annotations
 
-import copy
 import math
 import time
 from collections.abc import Callable
@@ -26,6 +25,9 @@ import torch
 from torch import Tensor, nn
 from torch.distributions import Distribution, Independent, MultivariateNormal, Normal
 
+from mibound._checks import InvalidTypeError, InvalidValueError
+from mibound._known import _known
+from mibound._placement import placed
 from mibound.bounds import log_mean_exp
 from mibound.results import Bounds
 
@@ -68,9 +70,9 @@ def sigmoid_schedule(
         (0.0, 1.0)
     """
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps: expected an integer >= 1, got {steps!r}")
+        raise InvalidValueError(f"steps: expected an integer >= 1, got {steps!r}")
     if not (isinstance(radius, (int, float)) and radius > 0 and math.isfinite(radius)):
-        raise ValueError(f"radius: expected a positive finite number, got {radius!r}")
+        raise InvalidValueError(f"radius: expected a positive finite number, got {radius!r}")
     t = torch.linspace(-radius, radius, steps + 1, dtype=torch.float64)
     s = torch.sigmoid(t)
     betas = (s - s[0]) / (s[-1] - s[0])
@@ -85,43 +87,43 @@ def _make_schedule(
         if steps is None:
             steps = 100
         if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-            raise ValueError(f"steps: expected an integer >= 1, got {steps!r}")
+            raise InvalidValueError(f"steps: expected an integer >= 1, got {steps!r}")
         if schedule == "sigmoid":
             return sigmoid_schedule(steps, dtype=dtype, device=device)
         if schedule == "linear":
             return torch.linspace(0.0, 1.0, steps + 1, dtype=dtype, device=device)
-        raise ValueError(
+        raise InvalidValueError(
             f"schedule: expected 'sigmoid', 'linear' or a 1-d tensor of inverse temperatures, "
             f"got {schedule!r}"
         )
     if isinstance(schedule, (list, tuple)):
         schedule = torch.as_tensor(schedule, dtype=torch.float64)
     if not isinstance(schedule, Tensor):
-        raise TypeError(
+        raise InvalidTypeError(
             f"schedule: expected 'sigmoid', 'linear' or a 1-d tensor of inverse temperatures, "
             f"got {type(schedule).__name__}"
         )
     betas = schedule.detach().to(dtype=torch.float64, device="cpu")
     if betas.ndim != 1 or betas.numel() < 2:
-        raise ValueError(
+        raise InvalidValueError(
             f"schedule: expected a 1-d tensor of at least 2 inverse temperatures, "
             f"got shape {tuple(betas.shape)}"
         )
     if not bool(torch.isfinite(betas).all()):
-        raise ValueError("schedule: expected finite inverse temperatures, found NaN or inf")
+        raise InvalidValueError("schedule: expected finite inverse temperatures, found NaN or inf")
     if float(betas[0]) != 0.0 or float(betas[-1]) != 1.0:
-        raise ValueError(
+        raise InvalidValueError(
             f"schedule: expected to start at 0 and end at 1, got "
             f"{float(betas[0])!r} ... {float(betas[-1])!r}"
         )
     if not bool((betas[1:] > betas[:-1]).all()):
         bad = int(torch.nonzero(betas[1:] <= betas[:-1])[0]) + 1
-        raise ValueError(
+        raise InvalidValueError(
             f"schedule: expected strictly increasing inverse temperatures, but entry {bad} "
             f"({float(betas[bad])!r}) does not exceed entry {bad - 1} ({float(betas[bad - 1])!r})"
         )
     if steps is not None and steps != betas.numel() - 1:
-        raise ValueError(
+        raise InvalidValueError(
             f"steps: expected {betas.numel() - 1} (one less than the length of schedule) or None, "
             f"got {steps!r}"
         )
@@ -286,32 +288,17 @@ def _anneal(
 # --------------------------------------------------------------------------------------------
 
 
-def _model_dtype_device(model: Any) -> tuple[torch.dtype, torch.device]:
-    """The floating dtype and device of the model's tensors (or of its prior's mean)."""
-    if isinstance(model, nn.Module):
-        for tensor in [*model.parameters(), *model.buffers()]:
-            if tensor.is_floating_point():
-                return tensor.dtype, tensor.device
-    try:
-        mean = model.prior().mean
-        if isinstance(mean, Tensor) and mean.is_floating_point():
-            return mean.dtype, mean.device
-    except NotImplementedError:
-        pass
-    return torch.get_default_dtype(), torch.device("cpu")
-
-
 def _check_int(name: str, value: object, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name}: expected an integer >= {minimum}, got {value!r}")
+        raise InvalidValueError(f"{name}: expected an integer >= {minimum}, got {value!r}")
     return value
 
 
 def _check_positive(name: str, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name}: expected a positive number, got {type(value).__name__}")
+        raise InvalidTypeError(f"{name}: expected a positive number, got {type(value).__name__}")
     if not (value > 0 and math.isfinite(value)):
-        raise ValueError(f"{name}: expected a positive finite number, got {value!r}")
+        raise InvalidValueError(f"{name}: expected a positive finite number, got {value!r}")
     return float(value)
 
 
@@ -323,24 +310,24 @@ def _initial(
     if encoder is None:
         q = model.prior()
         if tuple(q.batch_shape) != ():
-            raise ValueError(
+            raise InvalidValueError(
                 f"model: expected prior() with batch shape (), got {tuple(q.batch_shape)}"
             )
         return q, (b,)
     with torch.no_grad():
         q = encoder(x)
     if not isinstance(q, Distribution):
-        raise TypeError(
+        raise InvalidTypeError(
             f"encoder: expected a callable returning a torch.distributions.Distribution, "
             f"got {type(q).__name__}"
         )
     if tuple(q.event_shape) != (k,):
-        raise ValueError(
+        raise InvalidValueError(
             f"encoder: expected a distribution with event shape ({k},) (wrap a Normal in "
             f"Independent(..., 1)), got event shape {tuple(q.event_shape)}"
         )
     if tuple(q.batch_shape) != (b,):
-        raise ValueError(
+        raise InvalidValueError(
             f"encoder: expected batch shape ({b},) for x of shape {tuple(x.shape)}, "
             f"got {tuple(q.batch_shape)}"
         )
@@ -470,7 +457,7 @@ def ais_sandwich(
     start = time.perf_counter()
     for attr in ("prior", "likelihood", "sample", "log_joint"):
         if not callable(getattr(model, attr, None)):
-            raise TypeError(
+            raise InvalidTypeError(
                 f"model: expected a LatentVariableModel with prior(), likelihood(z), "
                 f"log_joint(x, z) and sample(n, generator=), got {type(model).__name__} "
                 f"without {attr}()"
@@ -478,7 +465,7 @@ def ais_sandwich(
     if encoder is not None and (
         not callable(encoder) or isinstance(encoder, (Distribution, Tensor))
     ):
-        raise TypeError(
+        raise InvalidTypeError(
             f"encoder: expected None or a callable x -> Distribution, got {type(encoder).__name__}"
         )
     n = _check_int("n", n, 1)
@@ -487,36 +474,24 @@ def ais_sandwich(
     pilot_chains = _check_int("pilot_chains", pilot_chains, 1)
     step_size = _check_positive("step_size", step_size)
     if isinstance(target_accept, bool) or not isinstance(target_accept, (int, float)):
-        raise TypeError(f"target_accept: expected a number in (0, 1), got {target_accept!r}")
+        raise InvalidTypeError(f"target_accept: expected a number in (0, 1), got {target_accept!r}")
     if not 0.0 < target_accept < 1.0:
-        raise ValueError(f"target_accept: expected a number in (0, 1), got {target_accept!r}")
+        raise InvalidValueError(
+            f"target_accept: expected a number in (0, 1), got {target_accept!r}"
+        )
     if not isinstance(seed, int) or isinstance(seed, bool):
-        raise TypeError(f"seed: expected an integer, got {type(seed).__name__}")
+        raise InvalidTypeError(f"seed: expected an integer, got {type(seed).__name__}")
     if batch_size is None:
         batch_size = n
     batch_size = _check_int("batch_size", batch_size, 1)
-    if dtype is not None and (not isinstance(dtype, torch.dtype) or not dtype.is_floating_point):
-        raise TypeError(f"dtype: expected a floating torch.dtype or None, got {dtype!r}")
 
     if model.prior().support.is_discrete:
-        raise ValueError(
+        raise InvalidValueError(
             f"model: AIS with HMC needs a continuous latent z, but {type(model).__name__} has a "
             "discrete one; use mibound.sandwich(model, method='snis') (exact enumeration of a "
             "discrete posterior is cheaper anyway)"
         )
-    model_dtype, model_device = _model_dtype_device(model)
-    dtype = dtype or model_dtype
-    device = torch.device(device) if device is not None else model_device
-    if (dtype, device) != (model_dtype, model_device):
-        if not isinstance(model, nn.Module):
-            raise TypeError(
-                f"device, dtype: can only move an nn.Module model, got {type(model).__name__}"
-            )
-        model = copy.deepcopy(model).to(device=device, dtype=dtype)
-        if isinstance(encoder, nn.Module):
-            encoder = copy.deepcopy(encoder).to(device=device, dtype=dtype)
-        elif getattr(encoder, "__self__", None) is not None and encoder.__name__ == "posterior":
-            encoder = model.posterior  # the moved copy's own bound method
+    model, encoder, device, dtype = placed(model, encoder, device, dtype)
     betas_t = _make_schedule(schedule, steps, torch.float64, torch.device("cpu"))
     T = betas_t.numel() - 1
     betas = betas_t.tolist()
@@ -530,7 +505,7 @@ def ais_sandwich(
         x_all, z0_all = model.sample(n, generator=generator)
     x_all, z0_all = x_all.to(device=device, dtype=dtype), z0_all.to(device=device, dtype=dtype)
     if z0_all.ndim != 2 or x_all.shape[0] != n:
-        raise ValueError(
+        raise InvalidValueError(
             f"model: expected sample(n) to return x of shape (n, d) and z0 of shape (n, k), got "
             f"{tuple(x_all.shape)} and {tuple(z0_all.shape)}"
         )
@@ -608,7 +583,7 @@ def ais_sandwich(
             z_init = _sample(q, (chains, *extra), generator).to(dtype)
             state = _State(z_init, target)
             if not bool(torch.isfinite(state.log_joint - state.log_q).all()):
-                raise ValueError(
+                raise InvalidValueError(
                     "encoder: log p(x, z) - log q(z | x) is not finite at samples of q; "
                     "check that q's support lies inside the prior's"
                 )
@@ -618,7 +593,7 @@ def ais_sandwich(
             # on log p(x) (its negative is the log of an unbiased estimate of 1 / p(x)).
             state = _State(z0.unsqueeze(0).expand(chains, b, k).clone(), target)
             if not bool(torch.isfinite(state.log_joint - state.log_q).all()):
-                raise ValueError(
+                raise InvalidValueError(
                     "encoder: log q(z0 | x) is not finite at the exact posterior sample z0; "
                     "q must cover the posterior for the lower bound"
                 )
@@ -639,7 +614,7 @@ def ais_sandwich(
 
     lower_t, upper_t = torch.cat(lower_terms), torch.cat(upper_terms)
     if not (bool(torch.isfinite(lower_t).all()) and bool(torch.isfinite(upper_t).all())):
-        raise ValueError(
+        raise InvalidValueError(
             "model: AIS produced non-finite log-weights; check the model's densities and "
             "try a smaller step_size"
         )
@@ -659,11 +634,7 @@ def ais_sandwich(
     else:
         eps_first = eps_last = step_size
 
-    try:
-        true_value: float | None = float(model.mutual_information())
-    except (NotImplementedError, AttributeError):
-        true_value = None
-    truth_stderr = getattr(model, "mutual_information_stderr", None) if true_value else None
+    true_value, truth_stderr = _known(model, "mutual_information")
 
     diagnostics: list[str] = []
     if encoder is None and upper - lower > max(0.05, 4 * width_se):
@@ -710,8 +681,8 @@ def ais_sandwich(
         "batch_size": batch_size,
         "seconds": time.perf_counter() - start,
     }
-    if truth_stderr is not None:  # a Monte Carlo ground truth
-        settings["true_value_stderr"] = float(truth_stderr)
+    if truth_stderr is not None:  # a Monte Carlo ground truth (kept when it is exactly 0)
+        settings["true_value_stderr"] = truth_stderr
     return Bounds(
         lower=lower,
         upper=upper,

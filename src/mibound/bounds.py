@@ -27,6 +27,8 @@ from typing import Literal
 import torch
 from torch import Tensor
 
+from mibound._checks import InvalidTypeError, InvalidValueError
+
 __all__ = [
     "MineAverage",
     "barber_agakov",
@@ -62,9 +64,9 @@ def log_mean_exp(x: Tensor, dim: int | tuple[int, ...] = -1, keepdim: bool = Fal
 
 def _check_tensor(name: str, value: object) -> Tensor:
     if not isinstance(value, Tensor):
-        raise TypeError(f"{name}: expected a torch.Tensor, got {type(value).__name__}")
+        raise InvalidTypeError(f"{name}: expected a torch.Tensor, got {type(value).__name__}")
     if not value.is_floating_point():
-        raise TypeError(f"{name}: expected a floating-point tensor, got dtype {value.dtype}")
+        raise InvalidTypeError(f"{name}: expected a floating-point tensor, got dtype {value.dtype}")
     return value
 
 
@@ -74,18 +76,20 @@ def _check_no_nan(name: str, value: Tensor, allow_neg_inf: bool = False) -> None
         bad = bad | (value == -math.inf)
     if bool(bad.any()):
         what = "NaN or +inf" if allow_neg_inf else "NaN or inf"
-        raise ValueError(f"{name}: expected finite values, found {int(bad.sum())} {what} entries")
+        raise InvalidValueError(
+            f"{name}: expected finite values, found {int(bad.sum())} {what} entries"
+        )
 
 
 def _check_scores(scores: object, validate: bool) -> Tensor:
     scores = _check_tensor("scores", scores)
     if scores.ndim < 2 or scores.shape[-1] != scores.shape[-2]:
-        raise ValueError(
+        raise InvalidValueError(
             "scores: expected a square score matrix of shape (..., B, B) with "
             f"scores[..., i, j] = f(x_i, z_j), got shape {tuple(scores.shape)}"
         )
     if scores.shape[-1] < 2:
-        raise ValueError(
+        raise InvalidValueError(
             "scores: expected a batch of at least 2 pairs (B >= 2) to have negatives, "
             f"got B = {scores.shape[-1]}"
         )
@@ -96,7 +100,7 @@ def _check_scores(scores: object, validate: bool) -> Tensor:
 
 def _check_reduction(reduction: str) -> None:
     if reduction not in ("mean", "none"):
-        raise ValueError(f"reduction: expected 'mean' or 'none', got {reduction!r}")
+        raise InvalidValueError(f"reduction: expected 'mean' or 'none', got {reduction!r}")
 
 
 def _reduce(terms: Tensor, reduction: str) -> Tensor:
@@ -233,7 +237,7 @@ def _check_log_baseline(log_baseline: object, scores: Tensor, validate: bool) ->
     try:
         torch.broadcast_shapes(log_baseline.shape, scores.shape[:-1])
     except RuntimeError:
-        raise ValueError(
+        raise InvalidValueError(
             "log_baseline: expected a shape broadcastable to the rows of scores "
             f"{tuple(scores.shape[:-1])} (one value log a(x_i) per row), "
             f"got shape {tuple(log_baseline.shape)}"
@@ -322,10 +326,12 @@ def interpolated(
     """
     scores = _check_scores(scores, validate)
     if not isinstance(alpha, (int, float)) or not (0.0 < float(alpha) <= 1.0):
-        raise ValueError(f"alpha: expected a number in (0, 1], got {alpha!r}")
+        raise InvalidValueError(f"alpha: expected a number in (0, 1], got {alpha!r}")
     b = scores.shape[-1]
     if b < 3:
-        raise ValueError(f"scores: interpolated needs a batch of at least 3 pairs, got B = {b}")
+        raise InvalidValueError(
+            f"scores: interpolated needs a batch of at least 3 pairs, got B = {b}"
+        )
     log_baseline = _check_log_baseline(log_baseline, scores, validate)
     _check_reduction(reduction)
     alpha = float(alpha)
@@ -449,7 +455,7 @@ def smile(
     """
     scores = _check_scores(scores, validate)
     if not isinstance(tau, (int, float)) or not float(tau) > 0:
-        raise ValueError(f"tau: expected a positive number (math.inf for DV), got {tau!r}")
+        raise InvalidValueError(f"tau: expected a positive number (math.inf for DV), got {tau!r}")
     _check_reduction(reduction)
     clipped = scores.clamp(-float(tau), float(tau)) if math.isfinite(tau) else scores
     terms = _diag(scores) - _lme_off_diagonal(clipped).unsqueeze(-1)
@@ -483,7 +489,7 @@ class MineAverage:
 
     def __init__(self, rate: float = 0.01) -> None:
         if not isinstance(rate, (int, float)) or not (0.0 < float(rate) <= 1.0):
-            raise ValueError(f"rate: expected a number in (0, 1], got {rate!r}")
+            raise InvalidValueError(f"rate: expected a number in (0, 1], got {rate!r}")
         self.rate = float(rate)
         self.log_average: Tensor | None = None
 
@@ -515,12 +521,12 @@ class MineAverage:
 def _check_log_weights(log_w: object, validate: bool, min_k: int) -> Tensor:
     log_w = _check_tensor("log_w", log_w)
     if log_w.ndim < 1:
-        raise ValueError(
+        raise InvalidValueError(
             "log_w: expected log-weights of shape (K, ..., n) with the K proposal samples "
             "first, got a scalar"
         )
     if log_w.shape[0] < min_k:
-        raise ValueError(
+        raise InvalidValueError(
             f"log_w: expected at least K = {min_k} proposal samples along dim 0, "
             f"got K = {log_w.shape[0]} (shape {tuple(log_w.shape)})"
         )
@@ -534,7 +540,7 @@ def _check_per_sample(name: str, value: object, shape: torch.Size, validate: boo
     try:
         torch.broadcast_shapes(value.shape, shape)
     except RuntimeError:
-        raise ValueError(
+        raise InvalidValueError(
             f"{name}: expected a shape broadcastable to {tuple(shape)} "
             f"(one value per data point), got shape {tuple(value.shape)}"
         ) from None
@@ -546,7 +552,7 @@ def _check_per_sample(name: str, value: object, shape: torch.Size, validate: boo
 def _finish(terms: Tensor, reduction: str, validate: bool, name: str) -> Tensor:
     out = _reduce(terms, reduction)
     if validate and not bool(torch.isfinite(out).all()):
-        raise ValueError(
+        raise InvalidValueError(
             f"{name}: the result is not finite; check that log-weights are not all -inf "
             "and that the proposal covers the posterior"
         )
@@ -581,7 +587,7 @@ def barber_agakov(
     """
     log_q_z0 = _check_tensor("log_q_z0", log_q_z0)
     if log_q_z0.ndim < 1:
-        raise ValueError("log_q_z0: expected shape (..., n), got a scalar")
+        raise InvalidValueError("log_q_z0: expected shape (..., n), got a scalar")
     log_p_z0 = _check_per_sample("log_p_z0", log_p_z0, log_q_z0.shape, validate)
     if validate:
         _check_no_nan("log_q_z0", log_q_z0, allow_neg_inf=True)

@@ -9,6 +9,7 @@ import numpy as np
 from scipy.special import digamma
 
 from mibound import diagnostics as _diagnostics
+from mibound._checks import InvalidTypeError, InvalidValueError
 from mibound._inputs import as_pair, power_of_two_scale, row_groups
 from mibound.results import Estimate
 
@@ -76,7 +77,7 @@ def gaussian(x: Any, y: Any, *, bias_correction: bool = True) -> Estimate:
         function contained in another such function. AMS Transl. 12 (1959).
     """
     if not isinstance(bias_correction, (bool, np.bool_)):
-        raise TypeError(f"bias_correction: expected True or False, got {bias_correction!r}")
+        raise InvalidTypeError(f"bias_correction: expected True or False, got {bias_correction!r}")
     xa, ya = as_pair(x, y, min_n=2)
     # C order: reductions then round identically whatever the input's memory layout.
     # Exact power-of-two rescaling: x * 1e300 would overflow the variances otherwise.
@@ -85,7 +86,7 @@ def gaussian(x: Any, y: Any, *, bias_correction: bool = True) -> Estimate:
     n, dx = xa.shape
     dy = ya.shape[1]
     if n <= dx + dy:
-        raise ValueError(
+        raise InvalidValueError(
             f"x, y: the Gaussian (CCA) estimate needs more samples than dimensions, "
             f"n > d_x + d_y = {dx + dy}, got n = {n}"
         )
@@ -101,11 +102,11 @@ def gaussian(x: Any, y: Any, *, bias_correction: bool = True) -> Estimate:
             chol[name] = None
         if chol[name] is None or np.min(np.abs(np.diag(chol[name]))) < 1e-7:
             if name == "x, y":
-                raise ValueError(
+                raise InvalidValueError(
                     "x, y: x and y are (nearly) perfectly linearly dependent: a canonical "
                     "correlation is 1 and the Gaussian MI is infinite"
                 )
-            raise ValueError(
+            raise InvalidValueError(
                 f"{name}: columns are (nearly) linearly dependent; drop redundant columns"
             )
     # Canonical correlations: singular values of Lx^{-1} Rxy Ly^{-T}.

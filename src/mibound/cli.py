@@ -4,8 +4,10 @@ The CLI is thin: every sub-command lives in ``mibound._commands.<name>`` as a
 :class:`click.Command` named ``command`` and only parses arguments, calls the library and
 prints. Sub-command modules are imported lazily so that ``mibound --help`` stays fast.
 
-Errors a user can fix (bad arguments, bad files, bad data) print one line on stderr and exit
-with status 2, without a traceback. Set ``MIBOUND_DEBUG=1`` to see the traceback.
+Errors a user can fix (bad arguments, bad files, bad data: :class:`mibound._checks.InputError`,
+click's usage errors, operating-system errors such as a missing file) print one line on stderr
+and exit with status 2, without a traceback; set ``MIBOUND_DEBUG=1`` to see the traceback. Any
+other exception is a bug: its traceback is shown with a line asking to report it (status 1).
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+import traceback
 from collections.abc import Sequence
 
 import click
 
+from mibound._checks import InputError
 from mibound._version import __version__
 
 __all__ = ["UserError", "main"]
@@ -79,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = " ".join(err.format_message().split())
         click.echo(f"mibound: error: {message}", err=True)
         return 2
-    except (ValueError, TypeError, FileNotFoundError, ImportError, OSError) as err:
+    except (InputError, OSError) as err:
         if debug:
             raise
         message = " ".join(str(err).split()) or type(err).__name__
@@ -88,4 +92,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         click.echo("mibound: interrupted", err=True)
         return 130
+    except Exception:
+        traceback.print_exc()
+        click.echo(
+            f"mibound: internal error: a bug in mibound {__version__} (unless the traceback ends "
+            "in code you passed); please report it with the traceback above at "
+            "https://github.com/mibound/mibound/issues",
+            err=True,
+        )
+        return 1
     return int(rv) if isinstance(rv, int) else 0

@@ -24,6 +24,8 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
+from mibound._checks import InvalidValueError
+
 __all__ = [
     "BilinearCritic",
     "ConcatCritic",
@@ -47,7 +49,7 @@ _ACTIVATIONS: dict[str, type[nn.Module]] = {
 
 def _positive_int(name: str, value: object, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name}: expected an integer >= {minimum}, got {value!r}")
+        raise InvalidValueError(f"{name}: expected an integer >= {minimum}, got {value!r}")
     return value
 
 
@@ -68,7 +70,7 @@ def mlp(
     _positive_int("hidden", hidden)
     _positive_int("layers", layers, minimum=0)
     if activation not in _ACTIVATIONS:
-        raise ValueError(
+        raise InvalidValueError(
             f"activation: expected one of {', '.join(_ACTIVATIONS)}, got {activation!r}"
         )
     modules: list[nn.Module] = []
@@ -102,9 +104,11 @@ class Standardizer(nn.Module):
     def fit(self, x: Tensor) -> Standardizer:
         """Sets mean and standard deviation from ``x`` of shape ``(n, dim)``; returns self."""
         if x.ndim != 2 or x.shape[1] != self.mean.shape[0]:
-            raise ValueError(f"x: expected shape (n, {self.mean.shape[0]}), got {tuple(x.shape)}")
+            raise InvalidValueError(
+                f"x: expected shape (n, {self.mean.shape[0]}), got {tuple(x.shape)}"
+            )
         if x.shape[0] < 2:
-            raise ValueError(f"x: expected at least 2 rows to fit, got {x.shape[0]}")
+            raise InvalidValueError(f"x: expected at least 2 rows to fit, got {x.shape[0]}")
         std = x.std(dim=0)
         self.mean = x.mean(dim=0).to(self.mean)
         self.std = torch.where(std > 0, std, torch.ones_like(std)).to(self.std)
@@ -239,4 +243,4 @@ def make_critic(
         return ConcatCritic(x_dim, y_dim, hidden, layers, activation)
     if kind == "bilinear":
         return BilinearCritic(x_dim, y_dim)
-    raise ValueError(f"critic: expected one of {', '.join(CRITICS)}, got {kind!r}")
+    raise InvalidValueError(f"critic: expected one of {', '.join(CRITICS)}, got {kind!r}")

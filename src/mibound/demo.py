@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mibound._checks import InvalidValueError
+
 __all__ = ["DemoResult", "demo"]
 
 _SANDWICH_TASK = "linear-gaussian-k-4-d-20-mi-4"
@@ -340,7 +342,9 @@ def demo(
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise ValueError(f"--out: cannot create directory {str(out)!r}: {err.strerror}") from None
+        raise InvalidValueError(
+            f"--out: cannot create directory {str(out)!r}: {err.strerror}"
+        ) from None
     results = out / "demo-results.jsonl"
     staged = out / ".demo-run"
     staged.mkdir(exist_ok=True)

@@ -20,6 +20,8 @@ import torch
 from torch import Tensor, nn
 from torch.distributions import Distribution, Independent, MultivariateNormal, Normal
 
+from mibound._checks import InvalidTypeError, InvalidValueError
+from mibound._placement import model_place
 from mibound.bounds import iwae_upper, multisample_lower
 from mibound.models.base import LatentVariableModel
 
@@ -68,7 +70,7 @@ def _seeded(seed: int, name: str, device: torch.device | str | None = None) -> I
 
 def _check_int(name: str, value: object, low: int) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < low:
-        raise ValueError(f"{name}: expected an integer >= {low}, got {value!r}")
+        raise InvalidValueError(f"{name}: expected an integer >= {low}, got {value!r}")
     return value
 
 
@@ -120,9 +122,11 @@ class GaussianEncoder(nn.Module):
         _check_int("hidden", hidden, 1)
         _check_int("layers", layers, 0)
         if covariance not in ("diagonal", "full"):
-            raise ValueError(f"covariance: expected 'diagonal' or 'full', got {covariance!r}")
+            raise InvalidValueError(
+                f"covariance: expected 'diagonal' or 'full', got {covariance!r}"
+            )
         if not (isinstance(min_scale, (int, float)) and min_scale > 0):
-            raise ValueError(f"min_scale: expected a positive number, got {min_scale!r}")
+            raise InvalidValueError(f"min_scale: expected a positive number, got {min_scale!r}")
         self.x_dim, self.z_dim, self.covariance = x_dim, z_dim, covariance
         self.min_scale = float(min_scale)
         self.register_buffer("x_shift", torch.zeros(x_dim))
@@ -148,9 +152,11 @@ class GaussianEncoder(nn.Module):
 
     def forward(self, x: Tensor) -> Distribution:
         if not isinstance(x, Tensor):
-            raise TypeError(f"x: expected a torch.Tensor, got {type(x).__name__}")
+            raise InvalidTypeError(f"x: expected a torch.Tensor, got {type(x).__name__}")
         if x.ndim < 1 or x.shape[-1] != self.x_dim:
-            raise ValueError(f"x: expected shape (..., {self.x_dim}), got shape {tuple(x.shape)}")
+            raise InvalidValueError(
+                f"x: expected shape (..., {self.x_dim}), got shape {tuple(x.shape)}"
+            )
         h = (x - self.x_shift) / self.x_scale
         out = self.head(self.trunk(h))
         z = self.z_dim
@@ -184,13 +190,15 @@ class ExactPosterior(nn.Module):
     def __init__(self, model: LatentVariableModel) -> None:
         super().__init__()
         if not isinstance(model, LatentVariableModel):
-            raise TypeError(f"model: expected a LatentVariableModel, got {type(model).__name__}")
+            raise InvalidTypeError(
+                f"model: expected a LatentVariableModel, got {type(model).__name__}"
+            )
         try:
             with torch.no_grad():
                 x, _ = model.sample(1)
                 model.posterior(x)
         except NotImplementedError:
-            raise TypeError(
+            raise InvalidTypeError(
                 f"model: {type(model).__name__} has no closed-form posterior; "
                 "use a GaussianEncoder fitted with fit_encoder instead"
             ) from None
@@ -205,25 +213,16 @@ def _latent_dims(model: LatentVariableModel) -> tuple[int, int]:
     with torch.no_grad():
         x, z0 = model.sample(2)
     if z0.ndim != 2 or not z0.is_floating_point():
-        raise ValueError(
+        raise InvalidValueError(
             f"model: expected a continuous vector latent of shape (n, k) for a Gaussian "
             f"encoder, got latents of shape {tuple(z0.shape)} and dtype {z0.dtype}"
         )
     if x.ndim != 2:
-        raise ValueError(
+        raise InvalidValueError(
             f"model: expected vector data of shape (n, d) for a Gaussian encoder, "
             f"got shape {tuple(x.shape)}"
         )
     return int(x.shape[1]), int(z0.shape[1])
-
-
-def _model_place(model: LatentVariableModel) -> tuple[torch.device, torch.dtype]:
-    for tensor in (*model.parameters(), *model.buffers()):
-        if tensor.is_floating_point():
-            return tensor.device, tensor.dtype
-    with torch.no_grad():
-        x, _ = model.sample(1)
-    return x.device, x.dtype
 
 
 @torch.no_grad()
@@ -249,15 +248,15 @@ def initialise_linear(
         The same encoder.
     """
     if not isinstance(encoder, GaussianEncoder):
-        raise TypeError(f"encoder: expected a GaussianEncoder, got {type(encoder).__name__}")
+        raise InvalidTypeError(f"encoder: expected a GaussianEncoder, got {type(encoder).__name__}")
     x_dim, z_dim = _latent_dims(model)
     if (x_dim, z_dim) != (encoder.x_dim, encoder.z_dim):
-        raise ValueError(
+        raise InvalidValueError(
             f"encoder: expected x_dim={x_dim}, z_dim={z_dim} to match the model, "
             f"got x_dim={encoder.x_dim}, z_dim={encoder.z_dim}"
         )
     _check_int("n", n, x_dim + z_dim + 2)
-    device, _ = _model_place(model)
+    device, _ = model_place(model)
     g = _generator(seed, "initialise-data", device)
     with _seeded(seed, "initialise-data", device):
         x, z0 = model.sample(n, generator=g)
@@ -299,12 +298,12 @@ def _snis_objective(
 ) -> Tensor:
     q = encoder(x)
     if not isinstance(q, Distribution):
-        raise TypeError(
+        raise InvalidTypeError(
             f"encoder: expected it to return a torch.distributions.Distribution, "
             f"got {type(q).__name__}"
         )
     if not q.has_rsample:
-        raise TypeError(
+        raise InvalidTypeError(
             f"encoder: expected a reparameterisable distribution (has_rsample) to be fitted "
             f"by gradient, got {type(q).__name__}"
         )
@@ -372,24 +371,24 @@ def fit_encoder(
     from mibound.train import train
 
     if not isinstance(model, LatentVariableModel):
-        raise TypeError(f"model: expected a LatentVariableModel, got {type(model).__name__}")
+        raise InvalidTypeError(f"model: expected a LatentVariableModel, got {type(model).__name__}")
     if not isinstance(encoder, nn.Module):
-        raise TypeError(
+        raise InvalidTypeError(
             f"encoder: expected an nn.Module with parameters to fit, got {type(encoder).__name__}"
         )
     if not any(True for _ in encoder.parameters()):
-        raise ValueError("encoder: has no parameters to fit")
+        raise InvalidValueError("encoder: has no parameters to fit")
     _check_int("k", k, 1)
     _check_int("steps", steps, 1)
     _check_int("batch_size", batch_size, 1)
     _check_int("validation_size", validation_size, 1)
     if objective not in ("multisample", "iwae"):
-        raise ValueError(f"objective: expected 'multisample' or 'iwae', got {objective!r}")
+        raise InvalidValueError(f"objective: expected 'multisample' or 'iwae', got {objective!r}")
     if not (isinstance(lr, (int, float)) and lr > 0 and math.isfinite(lr)):
-        raise ValueError(f"lr: expected a positive learning rate, got {lr!r}")
+        raise InvalidValueError(f"lr: expected a positive learning rate, got {lr!r}")
     if device is not None:
         model.to(device)
-    place, dtype = _model_place(model)
+    place, dtype = model_place(model)
     encoder.to(device=place, dtype=dtype)
 
     g_val = _generator(seed, "validation-data", place)

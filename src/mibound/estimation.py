@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from mibound._checks import InvalidTypeError, InvalidValueError, check_seed
 from mibound._inputs import as_pair
-from mibound._random import check_seed
 from mibound.results import Estimate
 
 __all__ = ["METHODS", "NEURAL_METHODS", "estimate"]
@@ -51,7 +51,7 @@ def estimate(x: Any, y: Any, method: str = "smile", *, seed: int = 0, **options:
         'estimate'
     """
     if not isinstance(method, str) or method.lower() not in METHODS:
-        raise ValueError(f"method: expected one of {', '.join(METHODS)}, got {method!r}")
+        raise InvalidValueError(f"method: expected one of {', '.join(METHODS)}, got {method!r}")
     method = method.lower()
     seed = check_seed(seed)
     xa, ya = as_pair(x, y)
@@ -64,7 +64,7 @@ def estimate(x: Any, y: Any, method: str = "smile", *, seed: int = 0, **options:
 
         unknown = sorted(set(options) - {"bias_correction"})
         if unknown:
-            raise TypeError(
+            raise InvalidTypeError(
                 f"options: method 'gaussian' takes only bias_correction, got {', '.join(unknown)}"
             )
         return gaussian(xa, ya, **options)

@@ -20,8 +20,9 @@ from typing import Any
 
 import numpy as np
 
+from mibound._checks import InvalidTypeError, InvalidValueError, check_seed
 from mibound._inputs import as_pair
-from mibound._random import check_seed, numpy_rng
+from mibound._random import numpy_rng
 from mibound.results import IndependenceTest
 
 __all__ = ["STATISTICS", "independence_test"]
@@ -80,11 +81,13 @@ def independence_test(
         https://arxiv.org/abs/1603.05766
     """
     if not isinstance(statistic, str) or statistic not in STATISTICS:
-        raise ValueError(f"statistic: expected one of {', '.join(STATISTICS)}, got {statistic!r}")
+        raise InvalidValueError(
+            f"statistic: expected one of {', '.join(STATISTICS)}, got {statistic!r}"
+        )
     if isinstance(permutations, bool) or not isinstance(permutations, (int, np.integer)):
-        raise TypeError(f"permutations: expected an integer >= 19, got {permutations!r}")
+        raise InvalidTypeError(f"permutations: expected an integer >= 19, got {permutations!r}")
     if permutations < 19:
-        raise ValueError(
+        raise InvalidValueError(
             f"permutations: expected an integer >= 19 (so that p can reach 0.05), got "
             f"{permutations!r}"
         )

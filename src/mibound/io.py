@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from mibound._checks import InvalidTypeError, InvalidValueError, MissingDependencyError
+
 __all__ = ["SUFFIXES", "parse_columns", "read_pair"]
 
 SUFFIXES: tuple[str, ...] = (".csv", ".tsv", ".npy", ".npz", ".parquet")
@@ -59,19 +61,19 @@ def read_pair(
         ImportError: .parquet without pyarrow.
     """
     if not isinstance(dropna, bool):
-        raise TypeError(f"dropna: expected True or False, got {dropna!r}")
+        raise InvalidTypeError(f"dropna: expected True or False, got {dropna!r}")
     for option, spec in (("--x", x), ("--y", y)):
         if spec is not None and not isinstance(spec, str):
-            raise TypeError(f"{option}: expected a column spec string, got {spec!r}")
+            raise InvalidTypeError(f"{option}: expected a column spec string, got {spec!r}")
         if spec is not None and not spec.strip():
-            raise ValueError(
+            raise InvalidValueError(
                 f"{option}: expected column names, indices or ranges, got an empty string"
             )
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"FILE: no such file: {path}")
     if path.is_dir():
-        raise ValueError(f"FILE: expected a file, got a directory: {path}")
+        raise InvalidValueError(f"FILE: expected a file, got a directory: {path}")
     suffix = path.suffix.lower()
     if suffix == ".npz":
         xa, ya, names = _read_npz(path, x, y)
@@ -80,7 +82,7 @@ def read_pair(
         if array.ndim == 1:
             array = array[:, None]
         if array.ndim != 2:
-            raise ValueError(
+            raise InvalidValueError(
                 f"FILE: expected one 2-D array (n, columns) in {path.name}, got shape {array.shape}"
             )
         labels = [str(i) for i in range(array.shape[1])]
@@ -97,7 +99,7 @@ def read_pair(
         xa, ya = table.columns(xi), table.columns(yi)
         names = {"x": [table.names[i] for i in xi], "y": [table.names[i] for i in yi]}
     else:
-        raise ValueError(
+        raise InvalidValueError(
             f"FILE: unknown file type {path.suffix or '(none)'!r} for {path.name}; "
             f"expected one of {', '.join(SUFFIXES)}"
         )
@@ -113,7 +115,7 @@ def _missing(
         bad |= np.isnan(ya.reshape(len(ya), -1)).any(axis=1)
         count = int(bad.sum())
         if count and not dropna:
-            raise ValueError(
+            raise InvalidValueError(
                 f"FILE: {filename} has missing values in {count} row(s) of the selected "
                 f"columns (first in data row {int(np.flatnonzero(bad)[0]) + 1}); drop them "
                 "with --dropna (dropna=True) or fill them in"
@@ -140,17 +142,19 @@ def parse_columns(spec: str, names: list[str], *, option: str, allow_names: bool
     for raw in spec.split(","):
         part = raw.strip()
         if not part:
-            raise ValueError(f"{option}: empty item in column spec {spec!r}")
+            raise InvalidValueError(f"{option}: empty item in column spec {spec!r}")
         if allow_names and part in names and not _is_int(part):
             out.append(names.index(part))
         elif ":" in part:
             bits = part.split(":")
             if len(bits) != 2 or not all(_is_int(b) or b.strip() == "" for b in bits):
-                raise ValueError(f"{option}: bad column range {part!r} (expected start:stop)")
+                raise InvalidValueError(
+                    f"{option}: bad column range {part!r} (expected start:stop)"
+                )
             start = int(bits[0]) if bits[0].strip() else 0
             stop = int(bits[1]) if bits[1].strip() else width
             if not (0 <= start < stop <= width):
-                raise ValueError(
+                raise InvalidValueError(
                     f"{option}: column range {part!r} is empty or outside 0:{width} "
                     f"(the file has {width} columns)"
                 )
@@ -158,16 +162,16 @@ def parse_columns(spec: str, names: list[str], *, option: str, allow_names: bool
         elif _is_int(part):
             index = int(part)
             if not 0 <= index < width:
-                raise ValueError(
+                raise InvalidValueError(
                     f"{option}: column index {index} out of range (the file has {width} columns)"
                 )
             out.append(index)
         else:
             shown = ", ".join(names[:10]) + (", ..." if width > 10 else "")
             what = f"no column named {part!r}" if allow_names else f"bad column index {part!r}"
-            raise ValueError(f"{option}: {what}; columns are {shown}")
+            raise InvalidValueError(f"{option}: {what}; columns are {shown}")
     if len(set(out)) != len(out):
-        raise ValueError(f"{option}: column spec {spec!r} repeats a column")
+        raise InvalidValueError(f"{option}: column spec {spec!r} repeats a column")
     return out
 
 
@@ -196,7 +200,7 @@ def _select(
     data = [i for i in range(len(names)) if i not in index]
     if len(data) < 2 and (x is None or y is None):
         shown = " besides the index column" if index else ""
-        raise ValueError(
+        raise InvalidValueError(
             f"FILE: {filename} has {len(data)} column(s){shown}; need at least 2 (x and y)"
         )
     xi = parse_columns(x, names, option="--x", allow_names=allow_names) if x is not None else None
@@ -208,10 +212,10 @@ def _select(
     elif yi is None:
         yi = [i for i in data if i not in set(xi)]
     if not xi or not yi:
-        raise ValueError("--x, --y: every column is used by one side; the other has none")
+        raise InvalidValueError("--x, --y: every column is used by one side; the other has none")
     overlap = sorted(set(xi) & set(yi))
     if overlap:
-        raise ValueError(
+        raise InvalidValueError(
             f"--x, --y: column(s) {', '.join(names[i] for i in overlap)} used for both x and y"
         )
     return xi, yi
@@ -226,11 +230,13 @@ class _Delimited:
             with path.open(newline="", encoding="utf-8-sig") as handle:
                 rows = [row for row in csv.reader(handle, delimiter=delimiter) if row]
         except UnicodeDecodeError:
-            raise ValueError(f"FILE: {path.name} is not a UTF-8 text file") from None
+            raise InvalidValueError(f"FILE: {path.name} is not a UTF-8 text file") from None
         except csv.Error as err:
-            raise ValueError(f"FILE: {path.name} is not a valid delimited file: {err}") from None
+            raise InvalidValueError(
+                f"FILE: {path.name} is not a valid delimited file: {err}"
+            ) from None
         if not rows:
-            raise ValueError(f"FILE: {path.name} is empty")
+            raise InvalidValueError(f"FILE: {path.name} is empty")
         first = [f.strip() for f in rows[0]]
         header = any(not _is_number(f) and f.lower() not in _MISSING for f in first) or (
             # pandas' to_csv with integer column names: ",0,1" over rows "0,...", "1,...".
@@ -243,11 +249,11 @@ class _Delimited:
         self.body = rows[1:] if header else rows
         self.offset = 2 if header else 1
         if not self.body:
-            raise ValueError(f"FILE: {path.name} has a header but no data rows")
+            raise InvalidValueError(f"FILE: {path.name} has a header but no data rows")
         width = len(self.names)
         for r, row in enumerate(self.body):
             if len(row) != width:
-                raise ValueError(
+                raise InvalidValueError(
                     f"FILE: {path.name} line {r + self.offset} has {len(row)} fields, "
                     f"expected {width}"
                 )
@@ -264,7 +270,7 @@ class _Delimited:
                     if field.lower() in _MISSING:
                         table[r, j] = np.nan
                         continue
-                    raise ValueError(
+                    raise InvalidValueError(
                         f"FILE: {self.filename} line {r + self.offset}, column "
                         f"{self.names[c]!r}: expected a number, got {row[c]!r}"
                     ) from None
@@ -286,7 +292,7 @@ class _Parquet:
         try:
             import pyarrow.parquet as pq
         except ImportError:
-            raise ImportError(
+            raise MissingDependencyError(
                 "reading .parquet needs pyarrow: pip install 'mibound[parquet]'"
             ) from None
         self.path = path
@@ -294,7 +300,9 @@ class _Parquet:
         try:
             schema = pq.read_schema(path)
         except Exception as err:  # pyarrow raises its own error types for corrupt files
-            raise ValueError(f"FILE: {path.name} is not a readable .parquet file: {err}") from None
+            raise InvalidValueError(
+                f"FILE: {path.name} is not a readable .parquet file: {err}"
+            ) from None
         self.names = [str(n) for n in schema.names]
         self.index = tuple(i for i, n in enumerate(self.names) if n == "__index_level_0__")
 
@@ -308,7 +316,7 @@ class _Parquet:
             try:
                 out.append(np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.float64))
             except (TypeError, ValueError):
-                raise ValueError(
+                raise InvalidValueError(
                     f"FILE: {self.path.name} column {name!r} is not numeric ({column.type})"
                 ) from None
         return np.column_stack(out)
@@ -319,24 +327,26 @@ def _load_npy(path: Path) -> np.ndarray:
         array = np.load(path, allow_pickle=False)
     except ValueError as err:
         if "allow_pickle" in str(err):
-            raise ValueError(
+            raise InvalidValueError(
                 f"FILE: {path.name} holds Python objects, which mibound never unpickles; "
                 "save a numeric array"
             ) from None
-        raise ValueError(f"FILE: {path.name} is not a valid .npy file ({err})") from None
+        raise InvalidValueError(f"FILE: {path.name} is not a valid .npy file ({err})") from None
     except (OSError, EOFError, zipfile.BadZipFile) as err:
-        raise ValueError(f"FILE: {path.name} is not a valid .npy file ({err})") from None
+        raise InvalidValueError(f"FILE: {path.name} is not a valid .npy file ({err})") from None
     if not isinstance(array, np.ndarray):
         array.close()
-        raise ValueError(f"FILE: {path.name} is an .npz archive, not one .npy array")
+        raise InvalidValueError(f"FILE: {path.name} is an .npz archive, not one .npy array")
     return array
 
 
 def _numeric(array: np.ndarray, filename: str, what: str = "") -> np.ndarray:
     if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
-        raise ValueError(f"FILE: {filename}{what} holds non-numeric data (dtype {array.dtype})")
+        raise InvalidValueError(
+            f"FILE: {filename}{what} holds non-numeric data (dtype {array.dtype})"
+        )
     if np.iscomplexobj(array):
-        raise ValueError(f"FILE: {filename}{what} holds complex numbers")
+        raise InvalidValueError(f"FILE: {filename}{what} holds complex numbers")
     return array.astype(np.float64)
 
 
@@ -346,24 +356,24 @@ def _read_npz(
     try:
         archive = np.load(path, allow_pickle=False)
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as err:
-        raise ValueError(f"FILE: {path.name} is not a valid .npz archive ({err})") from None
+        raise InvalidValueError(f"FILE: {path.name} is not a valid .npz archive ({err})") from None
     if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise ValueError(f"FILE: {path.name} is a single .npy array, not an .npz archive")
+        raise InvalidValueError(f"FILE: {path.name} is a single .npy array, not an .npz archive")
     with archive:
         available = list(archive.files)
         if x is None and y is None:
             if len(available) != 2:
-                raise ValueError(
+                raise InvalidValueError(
                     f"--x, --y: {path.name} holds {len(available)} arrays "
                     f"({', '.join(available)}); name the two to use with --x and --y"
                 )
             x, y = available
         elif x is None or y is None:
-            raise ValueError("--x, --y: for .npz files give both array names")
+            raise InvalidValueError("--x, --y: for .npz files give both array names")
         arrays = []
         for option, name in (("--x", x), ("--y", y)):
             if name not in available:
-                raise ValueError(
+                raise InvalidValueError(
                     f"{option}: no array named {name!r} in {path.name}; "
                     f"arrays are {', '.join(available)}"
                 )
@@ -371,12 +381,16 @@ def _read_npz(
                 array = np.asarray(archive[name])
             except ValueError as err:
                 if "allow_pickle" in str(err):
-                    raise ValueError(
+                    raise InvalidValueError(
                         f"FILE: {path.name} array {name!r} holds Python objects, which mibound "
                         "never unpickles; save numeric arrays"
                     ) from None
-                raise ValueError(f"FILE: {path.name} array {name!r} is corrupt ({err})") from None
+                raise InvalidValueError(
+                    f"FILE: {path.name} array {name!r} is corrupt ({err})"
+                ) from None
             except (OSError, EOFError, zipfile.BadZipFile) as err:
-                raise ValueError(f"FILE: {path.name} array {name!r} is corrupt ({err})") from None
+                raise InvalidValueError(
+                    f"FILE: {path.name} array {name!r} is corrupt ({err})"
+                ) from None
             arrays.append(_numeric(array, path.name, f" array {name!r}"))
     return arrays[0], arrays[1], {"x": [x], "y": [y]}

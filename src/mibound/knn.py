@@ -12,9 +12,10 @@ from scipy.spatial import cKDTree
 from scipy.special import digamma
 
 from mibound import diagnostics as _diagnostics
+from mibound._checks import InvalidTypeError, InvalidValueError, MissingDependencyError, check_seed
 from mibound._inputs import as_pair, power_of_two_scale, row_groups, same_columns
 from mibound._memory import check_memory
-from mibound._random import check_seed, numpy_rng
+from mibound._random import numpy_rng
 from mibound.results import Estimate
 
 __all__ = ["ksg"]
@@ -117,23 +118,25 @@ def ksg(
         Phys. Rev. E 69, 066138 (2004). https://arxiv.org/abs/cond-mat/0305641
     """
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k: expected a positive integer, got {k!r}")
+        raise InvalidValueError(f"k: expected a positive integer, got {k!r}")
     k = int(k)
     if not isinstance(noise, (int, float, np.floating)) or not (
         noise >= 0 and math.isfinite(noise)
     ):
-        raise ValueError(f"noise: expected a finite number >= 0, got {noise!r}")
+        raise InvalidValueError(f"noise: expected a finite number >= 0, got {noise!r}")
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0:
-        raise ValueError(f"n_jobs: expected a non-zero integer (-1 for all cores), got {n_jobs!r}")
+        raise InvalidValueError(
+            f"n_jobs: expected a non-zero integer (-1 for all cores), got {n_jobs!r}"
+        )
     seed = check_seed(seed)
     if not isinstance(standardize, (bool, np.bool_)):
-        raise TypeError(f"standardize: expected True or False, got {standardize!r}")
+        raise InvalidTypeError(f"standardize: expected True or False, got {standardize!r}")
     xa, ya = as_pair(x, y, min_n=2)
     # C order: reductions then round identically whatever the input's memory layout.
     xa, ya = np.ascontiguousarray(xa), np.ascontiguousarray(ya)
     n = xa.shape[0]
     if 2 * k >= n:
-        raise ValueError(
+        raise InvalidValueError(
             f"k: expected fewer than N / 2 = {n / 2:g} neighbours, got k = {k} for N = {n} "
             "samples (the k-th neighbour would span most of the sample and the estimate is "
             "meaningless; 3 to 10 is usual)"
@@ -147,7 +150,7 @@ def ksg(
         pairs = ", ".join(f"y[{j}] ~ x[{i}]" for i, j in copies[:4])
         _, x_distinct = row_groups(xa, np.zeros((n, 0)))
         if x_distinct == n:
-            raise ValueError(
+            raise InvalidValueError(
                 f"x, y: column(s) of y are exact affine copies of columns of x ({pairs}); for "
                 "continuous data the MI is then infinite and no finite estimate is meaningful"
             )
@@ -170,10 +173,12 @@ def ksg(
             m = 0
     else:
         if isinstance(subsamples, bool) or not isinstance(subsamples, (int, np.integer)):
-            raise ValueError(f"subsamples: expected an integer >= 2 or 0, got {subsamples!r}")
+            raise InvalidValueError(
+                f"subsamples: expected an integer >= 2 or 0, got {subsamples!r}"
+            )
         m = int(subsamples)
         if m == 1 or m < 0 or (m > 0 and n // m < k + 1):
-            raise ValueError(
+            raise InvalidValueError(
                 f"subsamples: expected 0 or an integer >= 2 with at least k + 1 = {k + 1} "
                 f"samples per part, got {subsamples!r} for n = {n}"
             )
@@ -204,7 +209,7 @@ def ksg(
             else "no standard error: subsamples=0"
         )
     if not math.isfinite(value):  # pragma: no cover - digamma of positive integers is finite
-        raise ValueError(f"x, y: KSG produced a non-finite value {value}")
+        raise InvalidValueError(f"x, y: KSG produced a non-finite value {value}")
     d_joint = xa.shape[1] + ya.shape[1]
     if d_joint > 10:
         diagnostics.append(
@@ -278,14 +283,16 @@ def _check_memory(n: int, d: int, k: int, backend: str, n_jobs: int) -> None:
 
 def _backend(name: str) -> str:
     if name not in ("auto", "numba", "scipy"):
-        raise ValueError(f"backend: expected 'auto', 'numba' or 'scipy', got {name!r}")
+        raise InvalidValueError(f"backend: expected 'auto', 'numba' or 'scipy', got {name!r}")
     if name == "scipy":
         return name
     try:
         import mibound._kdtree  # noqa: F401 - needs numba
     except ImportError:
         if name == "numba":
-            raise ImportError("backend='numba' needs numba: pip install 'mibound[fast]'") from None
+            raise MissingDependencyError(
+                "backend='numba' needs numba: pip install 'mibound[fast]'"
+            ) from None
         return "scipy"
     return "numba"
 

@@ -6,6 +6,7 @@ counterpart on blocks of K+1 samples (docs/estimators.md, "Known densities").
 
 from __future__ import annotations
 
+import copy
 import math
 from typing import Any
 
@@ -13,6 +14,7 @@ import torch
 from torch import Tensor, nn
 from torch.distributions import Distribution
 
+from mibound._checks import InvalidTypeError, InvalidValueError
 from mibound._known import (
     _MEMORY_BUDGET,
     Encoder,
@@ -21,8 +23,8 @@ from mibound._known import (
     _check_seed,
     _chunked,
     _mean_stderr,
-    _place_settings,
 )
+from mibound._placement import check_device, check_dtype, module_place, place_settings
 from mibound.bounds import (
     infonce,
 )
@@ -82,7 +84,7 @@ def known_conditional(
     from mibound._inputs import as_samples
 
     if not callable(encoder):
-        raise TypeError(
+        raise InvalidTypeError(
             f"encoder: expected a callable x -> Distribution over z, got {type(encoder).__name__}"
         )
     k = _check_int("k", k, 1)
@@ -92,28 +94,22 @@ def known_conditional(
     if n is not None:
         n = _check_int("n", n, 2)
         if n > total:
-            raise ValueError(f"n: expected at most the {total} given samples, got {n}")
+            raise InvalidValueError(f"n: expected at most the {total} given samples, got {n}")
     else:
         n = total
     blocks = n // (k + 1)
     if blocks < 2:
-        raise ValueError(
+        raise InvalidValueError(
             f"k: expected at least two blocks of K+1 points from {n} samples, got K = {k} "
             f"(use K <= {n // 2 - 1})"
         )
     _check_batch_size(batch_size)
-    if dtype is None:
-        params = [p for p in getattr(encoder, "parameters", lambda: [])() if p.is_floating_point()]
-        dtype = params[0].dtype if params else torch.float64
-    if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
-        raise ValueError(f"dtype: expected a floating torch.dtype, got {dtype!r}")
-    if device is None:
-        params = list(getattr(encoder, "parameters", lambda: [])())
-        place = params[0].device if params else torch.device("cpu")
-    else:
-        place = torch.device(device)
-        if isinstance(encoder, nn.Module):
-            encoder.to(place)
+    own = module_place(encoder) if isinstance(encoder, nn.Module) else None
+    own_device, own_dtype = own if own is not None else (torch.device("cpu"), torch.float64)
+    dtype = check_dtype(dtype) or own_dtype
+    place = check_device(device) or own_device
+    if own is not None and own[0] != place:
+        encoder = copy.deepcopy(encoder).to(place)  # the caller's encoder is not moved
     perm = torch.randperm(total, generator=_generator(seed, "shuffle"))[: blocks * (k + 1)]
     xs = torch.as_tensor(x_np[perm.numpy()], dtype=dtype, device=place)
     xs = xs.reshape(blocks, k + 1, -1)
@@ -123,14 +119,14 @@ def known_conditional(
     def terms(part: slice) -> tuple[Tensor, Tensor]:
         q = encoder(xs[part].unsqueeze(1))
         if not isinstance(q, Distribution):
-            raise TypeError(
+            raise InvalidTypeError(
                 "encoder: expected it to return a torch.distributions.Distribution, "
                 f"got {type(q).__name__}"
             )
         z = q.sample().transpose(1, 2)  # z[b, i, 0] ~ q(. | x_{b,i})
         scores = q.log_prob(z)  # scores[b, i, j] = log q(z_{b,i} | x_{b,j})
         if scores.shape[-2:] != (k + 1, k + 1):
-            raise ValueError(
+            raise InvalidValueError(
                 "encoder: expected log_prob to broadcast to a (K+1, K+1) score matrix, got "
                 f"shape {tuple(scores.shape)}; its batch shape must be x.shape[:-1]"
             )
@@ -146,7 +142,7 @@ def known_conditional(
     lower, lower_se = _mean_stderr(lower_terms)
     upper, upper_se = _mean_stderr(upper_terms)
     if not (math.isfinite(lower) and math.isfinite(upper)):
-        raise ValueError(
+        raise InvalidValueError(
             "known_conditional: non-finite bounds; the encoder's log_prob returned NaN or inf"
         )
     ceiling = math.log(k + 1)
@@ -163,7 +159,7 @@ def known_conditional(
         "n": blocks * (k + 1),
         "blocks": blocks,
         "seed": seed,
-        **_place_settings(place, dtype),
+        **place_settings(place, dtype),
     }
     return _bounds(
         (lower, lower_se),

@@ -9,12 +9,14 @@ BDMC).
 
 from __future__ import annotations
 
+import copy
 import math
 from typing import Any, Literal
 
 import torch
 from torch import Tensor, nn
 
+from mibound._checks import InvalidTypeError, InvalidValueError
 from mibound._known import (
     Encoder,
     _bounds,
@@ -26,11 +28,11 @@ from mibound._known import (
     _default_batch,
     _known,
     _paired,
-    _prepare,
     _proposal_name,
     _proposal_samples,
     _snis_settings,
 )
+from mibound._placement import model_place, placed
 from mibound.bounds import (
     iwae_upper,
     multisample_lower,
@@ -39,7 +41,6 @@ from mibound.encoders import (
     GaussianEncoder,
     _check_int,
     _generator,
-    _model_place,
     _seeded,
     fit_encoder,
     initialise_linear,
@@ -96,7 +97,7 @@ def _fit_if_asked(
     settings: dict[str, Any],
 ) -> Encoder | None:
     if not isinstance(fit, bool):
-        raise TypeError(f"fit: expected True or False, got {type(fit).__name__}")
+        raise InvalidTypeError(f"fit: expected True or False, got {type(fit).__name__}")
     if not fit:
         return encoder
     _check_int("fit_steps", fit_steps, 1)
@@ -104,11 +105,13 @@ def _fit_if_asked(
         from mibound.encoders import _latent_dims
 
         x_dim, z_dim = _latent_dims(model)
-        place, dtype = _model_place(model)
+        place, dtype = model_place(model)
         encoder = GaussianEncoder(x_dim, z_dim).to(device=place, dtype=dtype)
         initialise_linear(encoder, model, seed=seed)
-    elif not isinstance(encoder, nn.Module):
-        raise TypeError(
+    elif isinstance(encoder, nn.Module):
+        encoder = copy.deepcopy(encoder)  # fit a copy: the caller's encoder is left as it is
+    else:
+        raise InvalidTypeError(
             f"encoder: fit=True needs an nn.Module encoder (or None), got {type(encoder).__name__}"
         )
     result = fit_encoder(model, encoder, k=k, steps=fit_steps, seed=seed, progress=progress)
@@ -203,20 +206,19 @@ def sandwich(
     model = _check_model(model)
     encoder = _check_encoder(encoder)
     if method not in ("snis", "ais"):
-        raise ValueError(f"method: expected 'snis' or 'ais', got {method!r}")
+        raise InvalidValueError(f"method: expected 'snis' or 'ais', got {method!r}")
     _check_seed(seed)
+    if method == "ais" and k is not None:
+        raise InvalidValueError("k: applies to method='snis' only (AIS uses steps and chains)")
+    model, encoder, place, model_dtype = placed(model, encoder, device, dtype)
     if method == "ais":
-        if k is not None:
-            raise ValueError("k: applies to method='snis' only (AIS uses steps and chains)")
-        if fit:
-            _prepare(model, encoder, device, dtype)
-            encoder = _fit_if_asked(model, encoder, fit, fit_steps, 16, seed, progress, {})
+        fitted: dict[str, Any] = {}
+        with _seeded(seed, "fit", place):
+            encoder = _fit_if_asked(model, encoder, fit, fit_steps, 16, seed, progress, fitted)
         from mibound.ais import ais_sandwich
 
         options: dict[str, Any] = {
             "seed": seed,
-            "device": device,
-            "dtype": dtype,
             "batch_size": batch_size,
             "progress": progress,
             **ais_options,
@@ -224,20 +226,21 @@ def sandwich(
         for name, value in (("n", n), ("steps", steps), ("chains", chains)):
             if value is not None:
                 options[name] = value
-        return ais_sandwich(model, encoder, **options)
+        result = ais_sandwich(model, encoder, **options)
+        result.settings.update(fitted)
+        return result
 
     if ais_options:
-        raise TypeError(
+        raise InvalidTypeError(
             f"sandwich: unexpected keyword argument(s) {', '.join(sorted(ais_options))} "
             "for method='snis'"
         )
     for name, value in (("steps", steps), ("chains", chains)):
         if value is not None:
-            raise ValueError(f"{name}: applies to method='ais' only")
+            raise InvalidValueError(f"{name}: applies to method='ais' only")
     k = 64 if k is None else _check_int("k", k, 1)
     n = 4096 if n is None else _check_int("n", n, 2)
     _check_batch_size(batch_size)
-    place, model_dtype = _prepare(model, encoder, device, dtype)
     settings: dict[str, Any] = {"k": k, "n": n, "seed": seed}
 
     with _seeded(seed, "data", place), torch.no_grad():

@@ -15,12 +15,13 @@ import torch
 from torch import Tensor, nn
 from torch.distributions import Distribution
 
+from mibound._checks import InvalidTypeError, InvalidValueError
 from mibound._known import (
     _bounds,
     _check_seed,
     _mean_stderr,
-    _place_settings,
 )
+from mibound._placement import place_settings
 from mibound.bounds import (
     multisample_lower,
 )
@@ -156,7 +157,7 @@ def known_marginal(
     x_np = as_samples("x", x, min_n=10, check_variance=False)
     z_np = as_samples("z", z, min_n=10, check_variance=False)
     if len(x_np) != len(z_np):
-        raise ValueError(
+        raise InvalidValueError(
             f"x, z: expected the same number of rows (pairs), got {len(x_np)} and {len(z_np)}"
         )
     k = _check_int("k", k, 1)
@@ -164,9 +165,9 @@ def known_marginal(
     _check_int("batch_size", batch_size, 1)
     _check_seed(seed)
     if not (isinstance(test_fraction, float) and 0.0 < test_fraction < 1.0):
-        raise ValueError(f"test_fraction: expected a float in (0, 1), got {test_fraction!r}")
+        raise InvalidValueError(f"test_fraction: expected a float in (0, 1), got {test_fraction!r}")
     if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
-        raise ValueError(f"dtype: expected a floating torch.dtype, got {dtype!r}")
+        raise InvalidValueError(f"dtype: expected a floating torch.dtype, got {dtype!r}")
     place = torch.device(device) if device is not None else torch.device("cpu")
     xs = torch.as_tensor(x_np, dtype=dtype, device=place)
     zs = torch.as_tensor(z_np, dtype=dtype, device=place)
@@ -174,7 +175,7 @@ def known_marginal(
     z_dim = zs.shape[1]
     if isinstance(prior, Distribution):
         if prior.event_shape != (z_dim,):
-            raise ValueError(
+            raise InvalidValueError(
                 f"prior: expected event shape ({z_dim},) to match z, got {tuple(prior.event_shape)}"
             )
         moved = _map_distribution(
@@ -185,23 +186,25 @@ def known_marginal(
     elif callable(prior):
         log_prior = prior
     else:
-        raise TypeError(
+        raise InvalidTypeError(
             "prior: expected a Distribution or a callable z -> log p(z), "
             f"got {type(prior).__name__}"
         )
     probe = log_prior(zs[:3])
     if not isinstance(probe, Tensor) or probe.shape != (3,):
         got = tuple(probe.shape) if isinstance(probe, Tensor) else type(probe).__name__
-        raise ValueError(f"prior: expected log p(z) of shape (3,) for 3 latents, got {got}")
+        raise InvalidValueError(f"prior: expected log p(z) of shape (3,) for 3 latents, got {got}")
     if not bool(torch.isfinite(log_prior(zs)).all()):
-        raise ValueError("prior: log p(z) is not finite at some of the given z; wrong prior?")
+        raise InvalidValueError(
+            "prior: log p(z) is not finite at some of the given z; wrong prior?"
+        )
 
     perm = torch.randperm(n, generator=_generator(seed, "split")).to(place)
     n_test = max(2, round(test_fraction * n))
     n_val = max(2, (n - n_test) // 5)
     n_train = n - n_test - n_val
     if n_train < 2:
-        raise ValueError(f"x, z: too few pairs ({n}) for a train/validation/test split")
+        raise InvalidValueError(f"x, z: too few pairs ({n}) for a train/validation/test split")
     test, val, tr = perm[:n_test], perm[n_test : n_test + n_val], perm[n_test + n_val :]
 
     with _seeded(seed, "initialisation", place):
@@ -248,7 +251,7 @@ def known_marginal(
     lower, lower_se = _mean_stderr(multi)
     ba_value, ba_se = _mean_stderr(ba)
     if not (math.isfinite(lower) and math.isfinite(ba_value)):
-        raise ValueError(
+        raise InvalidValueError(
             "known_marginal: the held-out bound is not finite; check the prior and the data"
         )
     diagnostics = [_NO_UPPER]
@@ -272,7 +275,7 @@ def known_marginal(
         "stopped_early": result.stopped_early,
         "lr": lr,
         "batch_size": batch_size,
-        **_place_settings(place, dtype),
+        **place_settings(place, dtype),
     }
     return _bounds(
         (lower, lower_se),

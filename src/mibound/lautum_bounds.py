@@ -22,10 +22,10 @@ from mibound._known import (
     _default_batch,
     _known,
     _paired,
-    _prepare,
     _proposal_samples,
     _snis_settings,
 )
+from mibound._placement import placed
 from mibound.bounds import (
     lautum_lower,
     lautum_upper,
@@ -93,7 +93,7 @@ def lautum(
     n = _check_int("n", n, 2)
     _check_seed(seed)
     _check_batch_size(batch_size)
-    place, model_dtype = _prepare(model, encoder, device, dtype)
+    model, encoder, place, model_dtype = placed(model, encoder, device, dtype)
     with _seeded(seed, "data", place), torch.no_grad():
         g = _generator(seed, "data", place)
         x, z0 = model.sample(n, generator=g)

@@ -34,9 +34,9 @@ Methods (all with the critic convention of :mod:`mibound.bounds`, optimal critic
 method     trained with                            reported on the test split    kind
 =========  ======================================  ============================  ===============
 nwj        :func:`~mibound.bounds.nwj`             NWJ                           lower bound
-dv         :func:`~mibound.bounds.dv`              DV (plug-in, biased upward     lower bound
+dv         :func:`~mibound.bounds.dv`              DV (plug-in, biased upward     estimate
                                                    by about :math:`\chi^2/(2M)`)
-mine       DV with MINE's moving-average gradient  DV                            lower bound
+mine       DV with MINE's moving-average gradient  DV                            estimate
 infonce    :func:`~mibound.bounds.infonce`         InfoNCE (ceiling log B)       lower bound
 tuba       :func:`~mibound.bounds.tuba`, learned   TUBA                          lower bound
            log-baseline :math:`\log a(x)` (MLP)
@@ -76,6 +76,7 @@ import torch
 from torch import Tensor, nn
 
 from mibound import bounds, diagnostics
+from mibound._checks import InvalidTypeError, InvalidValueError
 from mibound._inputs import as_pair, power_of_two_scale, row_groups
 from mibound.critics import CRITICS, Standardizer, make_critic, mlp
 from mibound.results import Estimate
@@ -146,8 +147,10 @@ def neural_estimate(
     with :math:`m = \lfloor n_\mathrm{test} / B \rfloor` disjoint batches per random partition
     and :math:`P` partitions (about ``eval_batches`` batches in all).
 
-    Side: a **lower bound** (up to test-set noise) for every method but ``smile``, which is an
-    **estimate**. Ceilings: InfoNCE :math:`\log B`; α-InfoNCE :math:`1 + \log((B-1)/α)`;
+    Side: a **lower bound** (up to test-set noise) for every method but ``smile``, ``dv`` and
+    ``mine``, which are **estimates** (SMILE is clipped; the DV plug-in is the log of a sample
+    mean, biased upward). Ceilings: InfoNCE :math:`\log B`; α-InfoNCE
+    :math:`1 + \log((B-1)/α)` (:math:`\log(B-1)` at α = 1);
     NWJ/DV/MINE/TUBA/JS need on the order of :math:`e^{I}` negatives per batch; a
     distribution-free lower bound with confidence :math:`1 - \delta` from N samples exceeds
     :math:`\ln(2kN^2)` with probability at most :math:`\delta + 1.01/k`
@@ -208,7 +211,7 @@ def neural_estimate(
     """
     start = time.perf_counter()
     if not isinstance(method, str) or method.lower() not in METHODS:
-        raise ValueError(f"method: expected one of {', '.join(METHODS)}, got {method!r}")
+        raise InvalidValueError(f"method: expected one of {', '.join(METHODS)}, got {method!r}")
     method = method.lower()
     xa, ya = as_pair(x, y)
     # Exact power-of-two rescaling of columns beyond 2**+-60: the critic standardises its
@@ -217,7 +220,7 @@ def neural_estimate(
     n = xa.shape[0]
     seed = _int("seed", seed, minimum=0)
     if not isinstance(critic, str) or critic not in CRITICS:
-        raise ValueError(f"critic: expected one of {', '.join(CRITICS)}, got {critic!r}")
+        raise InvalidValueError(f"critic: expected one of {', '.join(CRITICS)}, got {critic!r}")
     hidden = _int("hidden", hidden)
     layers = _int("layers", layers, minimum=0)
     embed_dim = _int("embed_dim", embed_dim)
@@ -227,18 +230,22 @@ def neural_estimate(
     eval_batches = _int("eval_batches", eval_batches)
     lr = _positive_float("lr", lr)
     if isinstance(weight_decay, bool) or not isinstance(weight_decay, (int, float)):
-        raise TypeError(f"weight_decay: expected a number, got {type(weight_decay).__name__}")
+        raise InvalidTypeError(
+            f"weight_decay: expected a number, got {type(weight_decay).__name__}"
+        )
     if not (math.isfinite(weight_decay) and weight_decay >= 0):
-        raise ValueError(f"weight_decay: expected a finite number >= 0, got {weight_decay!r}")
+        raise InvalidValueError(
+            f"weight_decay: expected a finite number >= 0, got {weight_decay!r}"
+        )
     tau = _positive_float("tau", tau, allow_inf=True)
     alpha = _positive_float("alpha", alpha)
     if alpha > 1.0:
-        raise ValueError(f"alpha: expected a number in (0, 1], got {alpha!r}")
+        raise InvalidValueError(f"alpha: expected a number in (0, 1], got {alpha!r}")
     mine_rate = _positive_float("mine_rate", mine_rate)
     if mine_rate > 1.0:
-        raise ValueError(f"mine_rate: expected a number in (0, 1], got {mine_rate!r}")
+        raise InvalidValueError(f"mine_rate: expected a number in (0, 1], got {mine_rate!r}")
     if not isinstance(progress, bool):
-        raise TypeError(f"progress: expected True or False, got {type(progress).__name__}")
+        raise InvalidTypeError(f"progress: expected True or False, got {type(progress).__name__}")
     if threads is not None:
         threads = _int("threads", threads)
     fractions = _split(split)
@@ -494,7 +501,7 @@ def _fit(
         value=value,
         stderr=stderr,
         ci=(value - _Z95 * stderr, value + _Z95 * stderr),
-        kind="estimate" if method == "smile" else "lower bound",
+        kind="estimate" if method in ("smile", "dv", "mine") else "lower bound",
         method=method,
         n=n,
         diagnostics=notes,
@@ -760,37 +767,39 @@ def _chunks(index: Tensor, critic: str, batch: int) -> list[Tensor]:
 
 def _int(name: str, value: object, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name}: expected an integer, got {type(value).__name__} {value!r}")
+        raise InvalidTypeError(f"{name}: expected an integer, got {type(value).__name__} {value!r}")
     if value < minimum:
-        raise ValueError(f"{name}: expected an integer >= {minimum}, got {value!r}")
+        raise InvalidValueError(f"{name}: expected an integer >= {minimum}, got {value!r}")
     return int(value)
 
 
 def _positive_float(name: str, value: object, *, allow_inf: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        raise TypeError(f"{name}: expected a number, got {type(value).__name__} {value!r}")
+        raise InvalidTypeError(f"{name}: expected a number, got {type(value).__name__} {value!r}")
     value = float(value)
     if math.isnan(value) or value <= 0 or (math.isinf(value) and not allow_inf):
-        raise ValueError(f"{name}: expected a positive finite number, got {value!r}")
+        raise InvalidValueError(f"{name}: expected a positive finite number, got {value!r}")
     return value
 
 
 def _split(split: object) -> tuple[float, float, float]:
     if isinstance(split, (str, bytes)) or not isinstance(split, Sequence):
-        raise TypeError(f"split: expected three fractions (train, validation, test), got {split!r}")
+        raise InvalidTypeError(
+            f"split: expected three fractions (train, validation, test), got {split!r}"
+        )
     if len(split) != 3:
-        raise ValueError(
+        raise InvalidValueError(
             f"split: expected three fractions (train, validation, test), got {len(split)}"
         )
     out = []
     for value in split:
         if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)):
-            raise TypeError(f"split: expected numbers, got {split!r}")
+            raise InvalidTypeError(f"split: expected numbers, got {split!r}")
         if not (0.0 < float(value) < 1.0):
-            raise ValueError(f"split: expected fractions in (0, 1), got {list(split)}")
+            raise InvalidValueError(f"split: expected fractions in (0, 1), got {list(split)}")
         out.append(float(value))
     if abs(sum(out) - 1.0) > 1e-6:
-        raise ValueError(
+        raise InvalidValueError(
             f"split: expected fractions summing to 1, got {list(split)} (sum {sum(out)})"
         )
     return out[0], out[1], out[2]
@@ -807,7 +816,7 @@ def _batch_size(batch_size: object, n: int, n_train: int, n_val: int, n_test: in
         batch = min(_MAX_BATCH, n_test // 4, n_val, n_train // 2)
         if batch < _MIN_BATCH:
             need = math.ceil(4 * _MIN_BATCH / 0.2)
-            raise ValueError(
+            raise InvalidValueError(
                 f"x, y: expected enough samples for neural training with the default split "
                 f"(at least {_MIN_BATCH} per batch and 4 test batches, about {need} samples), "
                 f"got {n}; use method='ksg' or 'gaussian', or pass a smaller batch_size"
@@ -820,7 +829,7 @@ def _batch_size(batch_size: object, n: int, n_train: int, n_val: int, n_test: in
         ("train", n_train, 2),
     ):
         if size < factor * batch:
-            raise ValueError(
+            raise InvalidValueError(
                 f"batch_size: {batch} is too large for the {name} split of {size} samples "
                 f"(need at least {factor} batch{'es' if factor > 1 else ''}; n = {n}); "
                 "lower batch_size or change split"
@@ -832,12 +841,14 @@ def _dtype(dtype: object) -> torch.dtype:
     table = {"float32": torch.float32, "float64": torch.float64}
     if isinstance(dtype, torch.dtype):
         if dtype not in table.values():
-            raise ValueError(f"dtype: expected float32 or float64, got {dtype}")
+            raise InvalidValueError(f"dtype: expected float32 or float64, got {dtype}")
         return dtype
     if not isinstance(dtype, str):
-        raise TypeError(f"dtype: expected 'float32' or 'float64', got {type(dtype).__name__}")
+        raise InvalidTypeError(
+            f"dtype: expected 'float32' or 'float64', got {type(dtype).__name__}"
+        )
     if dtype not in table:
-        raise ValueError(f"dtype: expected 'float32' or 'float64', got {dtype!r}")
+        raise InvalidValueError(f"dtype: expected 'float32' or 'float64', got {dtype!r}")
     return table[dtype]
 
 
@@ -845,13 +856,13 @@ def _device(device: object) -> torch.device:
     if device is None:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if not isinstance(device, (str, torch.device)):
-        raise TypeError(f"device: expected a string such as 'cpu' or 'cuda', got {device!r}")
+        raise InvalidTypeError(f"device: expected a string such as 'cpu' or 'cuda', got {device!r}")
     try:
         dev = torch.device(device)
     except RuntimeError:
-        raise ValueError(
+        raise InvalidValueError(
             f"device: expected a torch device such as 'cpu' or 'cuda', got {device!r}"
         ) from None
     if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device: {device!r} requested but CUDA is not available")
+        raise InvalidValueError(f"device: {device!r} requested but CUDA is not available")
     return dev

@@ -7,6 +7,8 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from mibound._checks import InvalidValueError
+
 __all__ = ["Bounds", "Estimate", "IndependenceTest", "Kind"]
 
 Kind = Literal["lower bound", "upper bound", "estimate"]
@@ -58,7 +60,7 @@ class Estimate:
 
     def __post_init__(self) -> None:
         if self.kind not in _KINDS:
-            raise ValueError(f"kind: expected one of {_KINDS}, got {self.kind!r}")
+            raise InvalidValueError(f"kind: expected one of {_KINDS}, got {self.kind!r}")
         self.ci = (float(self.ci[0]), float(self.ci[1]))
 
     def __repr__(self) -> str:

@@ -17,6 +17,8 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from mibound._checks import InvalidTypeError, InvalidValueError
+
 __all__ = ["TrainResult", "train"]
 
 
@@ -47,16 +49,18 @@ class TrainResult:
 def _parameters(module: nn.Module | Iterable[Tensor]) -> list[Tensor]:
     params = list(module.parameters()) if isinstance(module, nn.Module) else list(module)
     if not params:
-        raise ValueError("module: expected at least one trainable parameter, got none")
+        raise InvalidValueError("module: expected at least one trainable parameter, got none")
     for p in params:
         if not isinstance(p, Tensor):
-            raise TypeError(f"module: expected tensors as parameters, got {type(p).__name__}")
+            raise InvalidTypeError(
+                f"module: expected tensors as parameters, got {type(p).__name__}"
+            )
     return [p for p in params if p.requires_grad]
 
 
 def _check_positive_int(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name}: expected a positive integer, got {value!r}")
+        raise InvalidValueError(f"{name}: expected a positive integer, got {value!r}")
     return value
 
 
@@ -123,11 +127,11 @@ def train(
     eval_every = _check_positive_int("eval_every", eval_every)
     patience = _check_positive_int("patience", patience)
     if not (isinstance(lr, (int, float)) and lr > 0 and math.isfinite(lr)):
-        raise ValueError(f"lr: expected a positive number, got {lr!r}")
+        raise InvalidValueError(f"lr: expected a positive number, got {lr!r}")
     if min_steps is None:
         min_steps = steps // 2
     elif isinstance(min_steps, bool) or not isinstance(min_steps, int) or min_steps < 0:
-        raise ValueError(f"min_steps: expected a non-negative integer, got {min_steps!r}")
+        raise InvalidValueError(f"min_steps: expected a non-negative integer, got {min_steps!r}")
     params = _parameters(module)
     optimiser = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
     gen_device = torch.device(device) if device is not None else params[0].device
@@ -158,11 +162,11 @@ def train(
             batch = sample_batch(step, generator)
             value = objective(batch)
             if value.ndim != 0:
-                raise ValueError(
+                raise InvalidValueError(
                     f"objective: expected a scalar tensor, got shape {tuple(value.shape)}"
                 )
             if not bool(torch.isfinite(value)):
-                raise ValueError(
+                raise InvalidValueError(
                     f"objective: became non-finite ({float(value.detach())}) at step {step}; "
                     "lower lr or use a bounded objective (e.g. js or smile)"
                 )

@@ -178,12 +178,12 @@ def resolve_encoder(
     progress: bool,
 ) -> tuple[Any, str, dict[str, Any]]:
     """Chooses the proposal; returns ``(encoder or None, description, fit summary)``."""
+    from mibound._placement import model_place
     from mibound.cli import UserError
     from mibound.encoders import (
         ExactPosterior,
         GaussianEncoder,
         _latent_dims,
-        _model_place,
         _seeded,
         fit_encoder,
         initialise_linear,
@@ -221,7 +221,7 @@ def resolve_encoder(
     except ValueError as err:
         raise UserError(f"--proposal fit: {err}") from None
     steps = fit_steps or 2000
-    place, dtype = _model_place(model)
+    place, dtype = model_place(model)
     with _seeded(seed, "fit", place):  # the same stream as mibound.sandwich(fit=True)
         fitted = GaussianEncoder(x_dim, z_dim).to(device=place, dtype=dtype)
         initialise_linear(fitted, model, seed=seed)

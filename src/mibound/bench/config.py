@@ -45,6 +45,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from mibound._checks import InvalidTypeError, InvalidValueError
+
 __all__ = [
     "RUNNERS",
     "SUITES",
@@ -126,22 +128,26 @@ def build_task(spec: str | Mapping[str, Any]) -> Any:
     if isinstance(spec, str):
         return tasks.get(spec)
     if not isinstance(spec, Mapping):
-        raise TypeError(
+        raise InvalidTypeError(
             f"task: expected a task name or a table with 'factory', got {type(spec).__name__}"
         )
     unknown = set(spec) - {"factory", "args", "kwargs"}
     if unknown:
-        raise ValueError(
+        raise InvalidValueError(
             f"task: unexpected keys {sorted(unknown)} (expected factory, args, kwargs)"
         )
     factory = spec.get("factory")
     if factory not in _FACTORIES:
-        raise ValueError(f"task.factory: expected one of {', '.join(_FACTORIES)}, got {factory!r}")
+        raise InvalidValueError(
+            f"task.factory: expected one of {', '.join(_FACTORIES)}, got {factory!r}"
+        )
     args = list(spec.get("args", []))
     kwargs = dict(spec.get("kwargs", {}))
     if factory == "transformed":
         if "base" not in kwargs:
-            raise ValueError("task.kwargs.base: the transformed factory needs a base task spec")
+            raise InvalidValueError(
+                "task.kwargs.base: the transformed factory needs a base task spec"
+            )
         kwargs["base"] = build_task(kwargs["base"])
         for side in ("x_map", "y_map"):
             if side in kwargs:
@@ -155,7 +161,9 @@ def _build_map(side: str, name: Any) -> Any:
     from mibound import tasks
 
     if name not in _MAPS:
-        raise ValueError(f"task.kwargs.{side}: expected one of {', '.join(_MAPS)}, got {name!r}")
+        raise InvalidValueError(
+            f"task.kwargs.{side}: expected one of {', '.join(_MAPS)}, got {name!r}"
+        )
     value = getattr(tasks, name)
     return value() if callable(value) and name in ("spiral", "wiggly") else value
 
@@ -164,25 +172,27 @@ def _positive_ints(name: str, values: Any) -> list[int]:
     if isinstance(values, numbers.Integral) and not isinstance(values, bool):
         values = [values]
     if not isinstance(values, Sequence) or isinstance(values, str) or not values:
-        raise ValueError(f"{name}: expected a non-empty list of integers, got {values!r}")
+        raise InvalidValueError(f"{name}: expected a non-empty list of integers, got {values!r}")
     out = []
     for v in values:
         if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 0:
-            raise ValueError(f"{name}: expected non-negative integers, got {v!r}")
+            raise InvalidValueError(f"{name}: expected non-negative integers, got {v!r}")
         out.append(int(v))
     return out
 
 
 def _estimator(raw: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(raw, Mapping):
-        raise TypeError(f"estimators: expected tables, got {type(raw).__name__}")
+        raise InvalidTypeError(f"estimators: expected tables, got {type(raw).__name__}")
     options = dict(raw)
     runner = options.pop("runner", "estimate")
     if runner not in RUNNERS:
-        raise ValueError(f"estimators.runner: expected one of {', '.join(RUNNERS)}, got {runner!r}")
+        raise InvalidValueError(
+            f"estimators.runner: expected one of {', '.join(RUNNERS)}, got {runner!r}"
+        )
     method = options.pop("method", None)
     if not isinstance(method, str):
-        raise ValueError(f"estimators.method: expected a method name, got {method!r}")
+        raise InvalidValueError(f"estimators.method: expected a method name, got {method!r}")
     method = method.lower()
     _check_method(runner, method)
     label = options.pop("name", None) or estimator_label(runner, method, options)
@@ -201,7 +211,7 @@ def _check_method(runner: str, method: str) -> None:
         "staircase": STAIRCASE_METHODS,
     }[runner]
     if method not in allowed:
-        raise ValueError(
+        raise InvalidValueError(
             f"estimators.method: expected one of {', '.join(allowed)} for runner {runner!r}, "
             f"got {method!r}"
         )
@@ -211,11 +221,11 @@ def _check_json(name: str, value: Any) -> None:
     try:
         json.dumps(value, allow_nan=False)
     except (TypeError, ValueError):
-        raise ValueError(
+        raise InvalidValueError(
             f"{name}: expected a JSON-serialisable finite value, got {value!r}"
         ) from None
     if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError(f"{name}: expected a finite number, got {value!r}")
+        raise InvalidValueError(f"{name}: expected a finite number, got {value!r}")
 
 
 def grid(
@@ -249,7 +259,9 @@ def grid(
     task_specs = list(tasks)
     sizes_list = _positive_ints("sizes", list(sizes)) if needs_tasks else []
     if needs_tasks and not task_specs:
-        raise ValueError("tasks: expected at least one task for the non-staircase estimators")
+        raise InvalidValueError(
+            "tasks: expected at least one task for the non-staircase estimators"
+        )
     built = [(spec, build_task(spec)) for spec in task_specs] if needs_tasks else []
     cells: list[dict[str, Any]] = []
     for est in estimators:
@@ -259,7 +271,7 @@ def grid(
             continue
         for spec, task in built:
             if est["runner"] == "sandwich" and getattr(task, "model", None) is None:
-                raise ValueError(
+                raise InvalidValueError(
                     f"estimators: runner 'sandwich' needs a task with a latent model "
                     f"(e.g. linear-gaussian-k-2-d-10-mi-1), got {task.name!r}"
                 )
@@ -309,7 +321,7 @@ class Suite:
         ids = [c["id"] for c in cells]
         if len(set(ids)) != len(ids):
             dup = next(i for i in ids if ids.count(i) > 1)
-            raise ValueError(f"cells: two cells have the same settings (id {dup})")
+            raise InvalidValueError(f"cells: two cells have the same settings (id {dup})")
         self.name = name
         self.cells = cells
         self.description = description
@@ -432,7 +444,7 @@ def suite(name: str) -> Suite:
         ValueError: Unknown name.
     """
     if name not in SUITES:
-        raise ValueError(f"--suite: expected one of {', '.join(SUITES)}, got {name!r}")
+        raise InvalidValueError(f"--suite: expected one of {', '.join(SUITES)}, got {name!r}")
     return SUITES[name]()
 
 
@@ -455,38 +467,38 @@ def load_config(path: str | Path) -> Suite:
             try:
                 import tomli as tomllib  # type: ignore[no-redef]
             except ModuleNotFoundError:
-                raise ValueError(
+                raise InvalidValueError(
                     f"--config: reading TOML needs Python >= 3.11 or the tomli package: {path}"
                 ) from None
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as err:
-            raise ValueError(f"--config: {path} is not valid TOML: {err}") from None
+            raise InvalidValueError(f"--config: {path} is not valid TOML: {err}") from None
     elif suffix == ".json":
         try:
             data = json.loads(text)
         except json.JSONDecodeError as err:
-            raise ValueError(f"--config: {path} is not valid JSON: {err}") from None
+            raise InvalidValueError(f"--config: {path} is not valid JSON: {err}") from None
     else:
-        raise ValueError(f"--config: expected a .toml or .json file, got {path.name!r}")
+        raise InvalidValueError(f"--config: expected a .toml or .json file, got {path.name!r}")
     if not isinstance(data, dict):
-        raise ValueError(f"--config: expected a table at the top of {path}")
+        raise InvalidValueError(f"--config: expected a table at the top of {path}")
     name = str(data.get("name", path.stem))
     grids = data.get("grid", [data])
     if not isinstance(grids, list) or not grids:
-        raise ValueError("grid: expected a list of tables ([[grid]])")
+        raise InvalidValueError("grid: expected a list of tables ([[grid]])")
     cells: list[dict[str, Any]] = []
     for g in grids:
         if not isinstance(g, dict):
-            raise ValueError("grid: expected tables")
+            raise InvalidValueError("grid: expected tables")
         known = {"name", "description", "grid", "tasks", "estimators", "sizes", "seeds"}
         unknown = set(g) - known
         if unknown:
-            raise ValueError(
+            raise InvalidValueError(
                 f"config: unexpected keys {sorted(unknown)} (expected {sorted(known)})"
             )
         if not g.get("estimators"):
-            raise ValueError("estimators: expected at least one [[estimators]] table")
+            raise InvalidValueError("estimators: expected at least one [[estimators]] table")
         cells += grid(
             g.get("tasks", []),
             g["estimators"],

@@ -15,6 +15,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from pathlib import Path
 from typing import Any
 
+from mibound._checks import InvalidValueError, MissingDependencyError
+
 __all__ = ["EXECUTORS", "Executor", "LocalExecutor", "RayExecutor", "make_executor"]
 
 #: Executor names accepted by :func:`make_executor` and ``mibound bench --executor``.
@@ -104,7 +106,7 @@ class Executor:
 
 def _check_workers(workers: object) -> int:
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"--workers: expected a positive integer, got {workers!r}")
+        raise InvalidValueError(f"--workers: expected a positive integer, got {workers!r}")
     return workers
 
 
@@ -199,7 +201,7 @@ class RayExecutor(Executor):
         try:
             import ray
         except ModuleNotFoundError:
-            raise ImportError(
+            raise MissingDependencyError(
                 "--executor ray needs Ray, which is not installed: pip install 'mibound[ray]' "
                 "(or use --executor local)"
             ) from None
@@ -265,11 +267,11 @@ def make_executor(name: str, workers: int | None = None, address: str | None = N
         ImportError: Ray requested but not installed.
     """
     if name not in EXECUTORS:
-        raise ValueError(f"--executor: expected one of {', '.join(EXECUTORS)}, got {name!r}")
+        raise InvalidValueError(f"--executor: expected one of {', '.join(EXECUTORS)}, got {name!r}")
     if workers is not None:
         _check_workers(workers)
     if name == "local":
         if address is not None:
-            raise ValueError("--address: only with --executor ray")
+            raise InvalidValueError("--address: only with --executor ray")
         return LocalExecutor(workers)
     return RayExecutor(workers, address)

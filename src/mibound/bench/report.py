@@ -21,6 +21,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from mibound._checks import InvalidValueError
+
 __all__ = [
     "estimate_table",
     "failure_list",
@@ -426,7 +428,7 @@ def write_report(
         source = Path(results)
         rows = read_results(source)
         if not rows:
-            raise ValueError(f"RESULTS: {source} holds no result rows")
+            raise InvalidValueError(f"RESULTS: {source} holds no result rows")
     else:
         rows = list(results)
     rows = latest_rows(rows)

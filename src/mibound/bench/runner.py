@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mibound._checks import InvalidValueError, error_name
+
 __all__ = [
     "RESULTS_FILE",
     "RunSummary",
@@ -105,7 +107,7 @@ def _run_estimate(cell: Mapping[str, Any], task: Any) -> dict[str, Any]:
 def _run_sandwich(cell: Mapping[str, Any], task: Any) -> dict[str, Any]:
     model = getattr(task, "model", None)
     if model is None:
-        raise ValueError(f"runner 'sandwich': task {task.name!r} has no latent model")
+        raise InvalidValueError(f"runner 'sandwich': task {task.name!r} has no latent model")
     from mibound.known_joint import sandwich
 
     options = dict(cell["options"])
@@ -113,7 +115,9 @@ def _run_sandwich(cell: Mapping[str, Any], task: Any) -> dict[str, Any]:
     if encoder == "posterior":
         options["encoder"] = model.posterior
     elif encoder is not None:
-        raise ValueError(f"options.encoder: expected 'posterior' or nothing, got {encoder!r}")
+        raise InvalidValueError(
+            f"options.encoder: expected 'posterior' or nothing, got {encoder!r}"
+        )
     bounds = sandwich(
         model, method=cell["method"], n=int(cell["n"]), seed=int(cell["seed"]), **options
     )
@@ -147,7 +151,7 @@ def _run_staircase(cell: Mapping[str, Any]) -> dict[str, Any]:
         "value": value,
         "stderr": stderr,
         "ci": [value - 1.96 * stderr, value + 1.96 * stderr],
-        "kind": "estimate" if cell["method"] == "smile" else "lower bound",
+        "kind": "estimate" if cell["method"] in ("smile", "dv", "mine") else "lower bound",
         "diagnostics": [],
         "history": out["history"],
         "levels": out["levels"],
@@ -201,7 +205,7 @@ def run_cell(cell: Mapping[str, Any]) -> dict[str, Any]:
         row["error"] = None
     except Exception as err:  # a failed cell is a result, not a crash of the run
         row["status"] = "failed"
-        row["error"] = f"{type(err).__name__}: {' '.join(str(err).split())}"
+        row["error"] = f"{error_name(err)}: {' '.join(str(err).split())}"
         row["traceback"] = traceback.format_exc(limit=6)[-2000:]
     finally:
         torch.set_num_threads(threads)
@@ -321,12 +325,16 @@ def run(
     from mibound.bench.executors import EXECUTORS, make_executor
 
     if executor not in EXECUTORS:
-        raise ValueError(f"--executor: expected one of {', '.join(EXECUTORS)}, got {executor!r}")
+        raise InvalidValueError(
+            f"--executor: expected one of {', '.join(EXECUTORS)}, got {executor!r}"
+        )
     out = Path(out)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise ValueError(f"--out: cannot create directory {str(out)!r}: {err.strerror}") from None
+        raise InvalidValueError(
+            f"--out: cannot create directory {str(out)!r}: {err.strerror}"
+        ) from None
     path = out / RESULTS_FILE
     done_ids: set[str] = set()
     if path.exists() and path.stat().st_size > 0:

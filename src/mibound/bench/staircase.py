@@ -22,6 +22,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from mibound._checks import InvalidValueError
+
 __all__ = ["STAIRCASE_METHODS", "staircase_name", "train_staircase"]
 
 #: Methods of the staircase runner. ``js`` trains with the Jensen–Shannon objective and reports
@@ -123,19 +125,23 @@ def train_staircase(
     from mibound.critics import make_critic, mlp
 
     if method not in STAIRCASE_METHODS:
-        raise ValueError(f"method: expected one of {', '.join(STAIRCASE_METHODS)}, got {method!r}")
+        raise InvalidValueError(
+            f"method: expected one of {', '.join(STAIRCASE_METHODS)}, got {method!r}"
+        )
     for name, value in (("steps_per_level", steps_per_level), ("batch_size", batch_size)):
         if (
             isinstance(value, bool)
             or not isinstance(value, int)
             or value < (1 if name[0] == "s" else 2)
         ):
-            raise ValueError(f"{name}: expected a positive integer (>= 2 for batch), got {value!r}")
+            raise InvalidValueError(
+                f"{name}: expected a positive integer (>= 2 for batch), got {value!r}"
+            )
     levels = [float(v) for v in levels]
     if not levels or any(not (0 < v < math.inf) for v in levels):
-        raise ValueError(f"levels: expected positive finite MIs, got {levels!r}")
+        raise InvalidValueError(f"levels: expected positive finite MIs, got {levels!r}")
     if not (isinstance(window, int) and window >= 1):
-        raise ValueError(f"window: expected a positive integer, got {window!r}")
+        raise InvalidValueError(f"window: expected a positive integer, got {window!r}")
 
     gen = torch.Generator().manual_seed(int(seed))
     with torch.random.fork_rng(devices=[]):  # initialisation from the seed; caller's RNG untouched

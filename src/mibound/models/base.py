@@ -6,6 +6,8 @@ import torch
 from torch import Tensor, nn
 from torch.distributions import Distribution
 
+from mibound._checks import InvalidValueError
+
 __all__ = ["LatentVariableModel"]
 
 
@@ -35,7 +37,7 @@ class LatentVariableModel(nn.Module):
         subclasses that can take an explicit ``generator`` do so.
         """
         if not isinstance(n, int) or n < 1:
-            raise ValueError(f"n: expected a positive integer, got {n!r}")
+            raise InvalidValueError(f"n: expected a positive integer, got {n!r}")
         z0 = self.prior().sample((n,))
         x = self.likelihood(z0).sample()
         return x, z0

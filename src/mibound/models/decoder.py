@@ -10,6 +10,7 @@ import torch
 from torch import Tensor, nn
 from torch.distributions import Distribution
 
+from mibound._checks import InvalidTypeError, InvalidValueError
 from mibound.models.base import LatentVariableModel
 
 __all__ = ["DecoderModel"]
@@ -74,16 +75,16 @@ class DecoderModel(LatentVariableModel):
     ) -> None:
         super().__init__()
         if not callable(decoder):
-            raise TypeError(
+            raise InvalidTypeError(
                 f"decoder: expected an nn.Module or callable z -> Distribution, "
                 f"got {type(decoder).__name__}"
             )
         if not isinstance(prior, Distribution):
-            raise TypeError(
+            raise InvalidTypeError(
                 f"prior: expected a torch.distributions.Distribution, got {type(prior).__name__}"
             )
         if prior.batch_shape != torch.Size():
-            raise ValueError(
+            raise InvalidValueError(
                 "prior: expected a Distribution with empty batch shape (wrap it in "
                 "Independent(..., 1) for a vector latent), "
                 f"got batch shape {tuple(prior.batch_shape)}"
@@ -101,13 +102,13 @@ class DecoderModel(LatentVariableModel):
     def likelihood(self, z: Tensor) -> Distribution:
         dist = self.decoder(z)
         if not isinstance(dist, Distribution):
-            raise TypeError(
+            raise InvalidTypeError(
                 "decoder: expected it to return a torch.distributions.Distribution over x "
                 f"(e.g. Independent(Normal(mean, scale), 1)), got {type(dist).__name__}"
             )
         batch = z.shape[: z.ndim - len(self._prior.event_shape)]
         if dist.batch_shape != batch:
-            raise ValueError(
+            raise InvalidValueError(
                 f"decoder: expected a Distribution with batch shape {tuple(batch)} for latents "
                 f"of shape {tuple(z.shape)}, got batch shape {tuple(dist.batch_shape)} "
                 "(use Independent(..., 1) so that the data dimensions are the event)"

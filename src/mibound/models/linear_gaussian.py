@@ -8,6 +8,7 @@ import torch
 from torch import Tensor
 from torch.distributions import Independent, MultivariateNormal, Normal
 
+from mibound._checks import InvalidValueError
 from mibound.models.base import LatentVariableModel
 
 __all__ = ["LinearGaussian"]
@@ -40,14 +41,16 @@ class LinearGaussian(LatentVariableModel):
         if not isinstance(W, Tensor):
             W = torch.as_tensor(W)
         if W.ndim != 2:
-            raise ValueError(f"W: expected a matrix of shape (d, k), got shape {tuple(W.shape)}")
+            raise InvalidValueError(
+                f"W: expected a matrix of shape (d, k), got shape {tuple(W.shape)}"
+            )
         if not W.is_floating_point():
             W = W.to(torch.get_default_dtype())
         if not bool(torch.isfinite(W).all()):
-            raise ValueError("W: expected finite entries, found NaN or inf")
+            raise InvalidValueError("W: expected finite entries, found NaN or inf")
         sigma_t = torch.as_tensor(sigma, dtype=W.dtype)
         if sigma_t.ndim != 0 or not bool(sigma_t > 0) or not bool(torch.isfinite(sigma_t)):
-            raise ValueError(f"sigma: expected a positive finite scalar, got {sigma!r}")
+            raise InvalidValueError(f"sigma: expected a positive finite scalar, got {sigma!r}")
         self.register_buffer("W", W.clone())
         self.register_buffer("sigma", sigma_t.clone())
 
@@ -68,9 +71,11 @@ class LinearGaussian(LatentVariableModel):
         ``½ log(1 + s² / σ²) = mi / k``.
         """
         if not (isinstance(k, int) and isinstance(d, int) and 1 <= k <= d):
-            raise ValueError(f"k, d: expected integers with 1 <= k <= d, got k={k!r}, d={d!r}")
+            raise InvalidValueError(
+                f"k, d: expected integers with 1 <= k <= d, got k={k!r}, d={d!r}"
+            )
         if not (isinstance(mi, (int, float)) and mi > 0 and math.isfinite(mi)):
-            raise ValueError(f"mi: expected a positive finite number of nats, got {mi!r}")
+            raise InvalidValueError(f"mi: expected a positive finite number of nats, got {mi!r}")
         # Each direction has s / sigma = sqrt(exp(2 mi / k) - 1), and the posterior's spread
         # along it is sigma / s relative to |z| ~ 1: beyond ~1/eps no float can tell the
         # latents apart and every sampled log-density cancels catastrophically (the sandwich
@@ -78,7 +83,7 @@ class LinearGaussian(LatentVariableModel):
         limit = k * 0.8 * math.log(1.0 / torch.finfo(dtype).eps)
         if mi > limit:
             name = str(dtype).replace("torch.", "")
-            raise ValueError(
+            raise InvalidValueError(
                 f"mi: {mi!r} nats over k = {k} latent directions ({mi / k:.4g} nats each) makes "
                 f"the posterior narrower than {name} can resolve; expected at most "
                 f"{limit:.1f} nats for k = {k} in {name} (use a larger k, or float64)"
@@ -106,7 +111,7 @@ class LinearGaussian(LatentVariableModel):
 
     def sample(self, n: int, *, generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
         if not isinstance(n, int) or n < 1:
-            raise ValueError(f"n: expected a positive integer, got {n!r}")
+            raise InvalidValueError(f"n: expected a positive integer, got {n!r}")
         opts = {"dtype": self.W.dtype, "device": self.W.device, "generator": generator}
         z0 = torch.randn(n, self.latent_dim, **opts)
         x = z0 @ self.W.T + self.sigma * torch.randn(n, self.data_dim, **opts)

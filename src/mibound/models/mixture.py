@@ -8,6 +8,7 @@ import torch
 from torch import Tensor
 from torch.distributions import Categorical, Independent, MixtureSameFamily, Normal
 
+from mibound._checks import InvalidValueError
 from mibound.models.base import LatentVariableModel
 
 __all__ = ["GaussianMixture"]
@@ -63,33 +64,33 @@ class GaussianMixture(LatentVariableModel):
         if not means.is_floating_point():
             means = means.to(torch.get_default_dtype())
         if means.ndim != 2 or means.shape[0] < 1 or means.shape[1] < 1:
-            raise ValueError(
+            raise InvalidValueError(
                 f"means: expected a matrix of shape (C, d), got shape {tuple(means.shape)}"
             )
         if not bool(torch.isfinite(means).all()):
-            raise ValueError("means: expected finite entries, found NaN or inf")
+            raise InvalidValueError("means: expected finite entries, found NaN or inf")
         weights = torch.as_tensor(weights, dtype=means.dtype)
         if weights.shape != (means.shape[0],):
-            raise ValueError(
+            raise InvalidValueError(
                 f"weights: expected shape ({means.shape[0]},) (one per row of means), "
                 f"got shape {tuple(weights.shape)}"
             )
         if logits:
             if bool(torch.isnan(weights).any()) or bool((weights == math.inf).any()):
-                raise ValueError("weights: expected logits without NaN or +inf")
+                raise InvalidValueError("weights: expected logits without NaN or +inf")
             log_weights = torch.log_softmax(weights, dim=0)
         else:
             if not bool(torch.isfinite(weights).all()) or bool((weights < 0).any()):
-                raise ValueError(
+                raise InvalidValueError(
                     f"weights: expected finite non-negative weights, got {weights.tolist()}"
                 )
             total = weights.sum()
             if not bool(total > 0):
-                raise ValueError("weights: expected a positive sum, got all zeros")
+                raise InvalidValueError("weights: expected a positive sum, got all zeros")
             log_weights = torch.log(weights / total)
         sigma_t = torch.as_tensor(sigma, dtype=means.dtype)
         if sigma_t.ndim != 0 or not bool(torch.isfinite(sigma_t)) or not bool(sigma_t > 0):
-            raise ValueError(f"sigma: expected a positive finite scalar, got {sigma!r}")
+            raise InvalidValueError(f"sigma: expected a positive finite scalar, got {sigma!r}")
         self.register_buffer("log_weights", log_weights.clone())
         self.register_buffer("means", means.clone())
         self.register_buffer("sigma", sigma_t.clone())
@@ -113,11 +114,11 @@ class GaussianMixture(LatentVariableModel):
         log C.
         """
         if not (isinstance(c, int) and isinstance(d, int) and c >= 1 and d >= 1):
-            raise ValueError(f"c, d: expected positive integers, got c={c!r}, d={d!r}")
+            raise InvalidValueError(f"c, d: expected positive integers, got c={c!r}, d={d!r}")
         if c > d + 1:
-            raise ValueError(f"c: expected at most d + 1 = {d + 1} components, got c={c}")
+            raise InvalidValueError(f"c: expected at most d + 1 = {d + 1} components, got c={c}")
         if not (isinstance(sep, (int, float)) and sep >= 0 and math.isfinite(sep)):
-            raise ValueError(f"sep: expected a non-negative finite number, got {sep!r}")
+            raise InvalidValueError(f"sep: expected a non-negative finite number, got {sep!r}")
         g = torch.Generator().manual_seed(seed)
         # Regular simplex: centred basis vectors of R^c have pairwise distance sqrt(2).
         simplex = torch.eye(c, dtype=dtype) - 1.0 / c
@@ -152,7 +153,7 @@ class GaussianMixture(LatentVariableModel):
 
     def sample(self, n: int, *, generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
         if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-            raise ValueError(f"n: expected a positive integer, got {n!r}")
+            raise InvalidValueError(f"n: expected a positive integer, got {n!r}")
         z0 = torch.multinomial(self.weights, n, replacement=True, generator=generator)
         noise = torch.randn(
             n, self.data_dim, dtype=self.means.dtype, device=self.means.device, generator=generator
@@ -162,7 +163,7 @@ class GaussianMixture(LatentVariableModel):
     def _component_log_lik(self, x: Tensor) -> Tensor:
         """log N(x; μ_c, σ² I) for every component, shape ``x.shape[:-1] + (C,)``."""
         if x.shape[-1] != self.data_dim:
-            raise ValueError(
+            raise InvalidValueError(
                 f"x: expected a last dimension of {self.data_dim}, got shape {tuple(x.shape)}"
             )
         diff = x.unsqueeze(-2) - self.means
@@ -187,7 +188,7 @@ class GaussianMixture(LatentVariableModel):
     def _stratified(self, what: str, n: int, seed: int) -> tuple[float, float]:
         """Stratified Monte Carlo over components of a per-x quantity; (value, stderr)."""
         if not isinstance(n, int) or n < 2 * self.num_components:
-            raise ValueError(
+            raise InvalidValueError(
                 f"n: expected an integer of at least {2 * self.num_components} "
                 f"(two draws per component), got {n!r}"
             )

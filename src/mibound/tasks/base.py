@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from mibound._checks import InvalidTypeError, InvalidValueError
+
 __all__ = ["Task"]
 
 
@@ -19,29 +21,31 @@ def _format_number(value: float) -> str:
 
 def _check_positive_int(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name}: expected a positive integer, got {value!r}")
+        raise InvalidValueError(f"{name}: expected a positive integer, got {value!r}")
     return int(value)
 
 
 def _check_seed(seed: Any) -> int:
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(
+        raise InvalidTypeError(
             f"seed: expected a non-negative integer (explicit seeds only), got {seed!r}"
         )
     if seed < 0:
-        raise ValueError(f"seed: expected a non-negative integer, got {seed!r}")
+        raise InvalidValueError(f"seed: expected a non-negative integer, got {seed!r}")
     return int(seed)
 
 
 def _check_real(name: str, value: Any, low: float, high: float, *, closed: bool = False) -> float:
     """Checks ``low < value < high`` (``<=`` on both sides when ``closed``)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name}: expected a real number, got {type(value).__name__} {value!r}")
+        raise InvalidTypeError(
+            f"{name}: expected a real number, got {type(value).__name__} {value!r}"
+        )
     value = float(value)
     inside = low <= value <= high if closed else low < value < high
     if not (math.isfinite(value) and inside):
         brackets = "[]" if closed else "()"
-        raise ValueError(
+        raise InvalidValueError(
             f"{name}: expected a number in {brackets[0]}{low:g}, {high:g}{brackets[1]}, "
             f"got {value!r}"
         )
@@ -87,7 +91,9 @@ class Task(ABC):
         description: str,
     ) -> None:
         if not isinstance(name, str) or not name or any(c.isspace() for c in name):
-            raise ValueError(f"name: expected a non-empty string without spaces, got {name!r}")
+            raise InvalidValueError(
+                f"name: expected a non-empty string without spaces, got {name!r}"
+            )
         self.name = name
         self.family = family
         self.dim_x = _check_positive_int("dim_x", dim_x)
@@ -166,7 +172,7 @@ class Task(ABC):
         x = self._as_points("x", x, self.dim_x)
         y = self._as_points("y", y, self.dim_y)
         if x.shape[0] != y.shape[0]:
-            raise ValueError(
+            raise InvalidValueError(
                 f"x, y: expected the same number of rows, got {x.shape[0]} and {y.shape[0]}"
             )
         return self._pointwise_mutual_information(x, y)
@@ -180,7 +186,7 @@ class Task(ABC):
         if array.ndim == 1 and dim == 1:
             array = array[:, None]
         if array.ndim != 2 or array.shape[1] != dim:
-            raise ValueError(f"{name}: expected shape (n, {dim}), got {array.shape}")
+            raise InvalidValueError(f"{name}: expected shape (n, {dim}), got {array.shape}")
         return array
 
     # -- records ------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from mibound._checks import InvalidValueError
 from mibound.tasks.base import Task, _check_positive_int, _check_real, _format_number
 
 __all__ = ["DiscreteTask", "binary_symmetric_channel", "categorical_copy"]
@@ -39,9 +40,11 @@ class DiscreteTask(Task):
     ) -> None:
         table = np.asarray(table, dtype=np.float64)
         if table.ndim != 2 or np.any(table < 0) or not math.isclose(table.sum(), 1.0):
-            raise ValueError("table: expected a non-negative 2-d probability table summing to 1")
+            raise InvalidValueError(
+                "table: expected a non-negative 2-d probability table summing to 1"
+            )
         if encoding not in _ENCODINGS:
-            raise ValueError(f"encoding: expected one of {_ENCODINGS}, got {encoding!r}")
+            raise InvalidValueError(f"encoding: expected one of {_ENCODINGS}, got {encoding!r}")
         mx, my = table.shape
         one_hot = encoding == "one-hot"
         super().__init__(
@@ -84,7 +87,7 @@ class DiscreteTask(Task):
         if self.encoding == "one-hot":
             valid &= np.all((v == 0) | (v == 1), axis=1) & (v.sum(axis=1) == 1)
         if not np.all(valid):
-            raise ValueError(f"{name}: expected {self.encoding} codes of {m} categories")
+            raise InvalidValueError(f"{name}: expected {self.encoding} codes of {m} categories")
         return index.astype(np.int64)
 
     def _sample(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -131,7 +134,7 @@ def categorical_copy(m: int, eps: float, *, encoding: str = "integer") -> Discre
     """
     m = _check_positive_int("m", m)
     if m < 2:
-        raise ValueError(f"m: expected at least 2 categories, got {m}")
+        raise InvalidValueError(f"m: expected at least 2 categories, got {m}")
     eps = _check_real("eps", eps, 0.0, 1.0)
     table = np.full((m, m), eps / (m * (m - 1)))
     np.fill_diagonal(table, (1.0 - eps) / m)

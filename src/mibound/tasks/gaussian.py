@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 from scipy.linalg import solve_triangular
 
+from mibound._checks import InvalidValueError
 from mibound.tasks.base import Task, _check_positive_int, _check_real, _format_number
 
 __all__ = ["GaussianTask", "gaussian", "gaussian_from_covariance"]
@@ -19,7 +20,7 @@ def _cholesky(name: str, matrix: np.ndarray) -> np.ndarray:
     try:
         return np.linalg.cholesky(matrix)
     except np.linalg.LinAlgError:
-        raise ValueError(f"{name}: expected a symmetric positive-definite matrix") from None
+        raise InvalidValueError(f"{name}: expected a symmetric positive-definite matrix") from None
 
 
 def _log_det(chol: np.ndarray) -> float:
@@ -61,12 +62,14 @@ def _structure(
     dim_x = _check_positive_int("dim_x", dim_x)
     dim_y = _check_positive_int("dim_y", dim_y)
     if (rho is None) == (mi is None):
-        raise ValueError(f"rho, mi: expected exactly one of them, got rho={rho!r}, mi={mi!r}")
+        raise InvalidValueError(
+            f"rho, mi: expected exactly one of them, got rho={rho!r}, mi={mi!r}"
+        )
     d = dim_x + dim_y
     dims = f"{dim_x}x{dim_y}"
     if dense:
         if pairs is not None or mi is not None:
-            raise ValueError("pairs, mi: not used with dense=True (give rho only)")
+            raise InvalidValueError("pairs, mi: not used with dense=True (give rho only)")
         rho = _check_real("rho", rho, -1.0 / (d - 1), 1.0)
         cov = np.full((d, d), rho) + (1.0 - rho) * np.eye(d)
         params = {"dim_x": dim_x, "dim_y": dim_y, "rho": rho, "structure": "dense"}
@@ -75,7 +78,7 @@ def _structure(
     most = min(dim_x, dim_y)
     k = most if pairs is None else _check_positive_int("pairs", pairs)
     if k > most:
-        raise ValueError(f"pairs: expected at most min(dim_x, dim_y) = {most}, got {k}")
+        raise InvalidValueError(f"pairs: expected at most min(dim_x, dim_y) = {most}, got {k}")
     if mi is not None:
         mi = _check_real("mi", mi, 0.0, math.inf)
         rho = math.sqrt(-math.expm1(-2.0 * mi / k))
@@ -126,12 +129,16 @@ class GaussianTask(Task):
     ) -> None:
         cov = np.array(covariance, dtype=np.float64)
         if cov.ndim != 2 or cov.shape[0] != cov.shape[1] or not np.all(np.isfinite(cov)):
-            raise ValueError(f"covariance: expected a finite square matrix, got shape {cov.shape}")
+            raise InvalidValueError(
+                f"covariance: expected a finite square matrix, got shape {cov.shape}"
+            )
         if not np.allclose(cov, cov.T, rtol=0, atol=1e-12):
-            raise ValueError("covariance: expected a symmetric matrix")
+            raise InvalidValueError("covariance: expected a symmetric matrix")
         dim_x = _check_positive_int("dim_x", dim_x)
         if dim_x >= cov.shape[0]:
-            raise ValueError(f"dim_x: expected < {cov.shape[0]} (covariance size), got {dim_x}")
+            raise InvalidValueError(
+                f"dim_x: expected < {cov.shape[0]} (covariance size), got {dim_x}"
+            )
         super().__init__(
             name=name,
             family=family,

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 from scipy.special import logsumexp
 
+from mibound._checks import InvalidValueError
 from mibound.tasks.base import Task, _check_positive_int, _check_real, _format_number
 from mibound.tasks.gaussian import _cholesky, _gaussian_log_density
 
@@ -64,20 +65,20 @@ class GaussianMixtureTask(Task):
         means = np.asarray(means, dtype=np.float64)
         covariances = np.asarray(covariances, dtype=np.float64)
         if weights.ndim != 1 or np.any(weights <= 0) or not np.all(np.isfinite(weights)):
-            raise ValueError(
+            raise InvalidValueError(
                 f"weights: expected positive finite weights of shape (K,), got {weights}"
             )
         k = weights.shape[0]
         if means.ndim != 2 or means.shape[0] != k:
-            raise ValueError(f"means: expected shape ({k}, d), got {means.shape}")
+            raise InvalidValueError(f"means: expected shape ({k}, d), got {means.shape}")
         d = means.shape[1]
         if covariances.shape != (k, d, d):
-            raise ValueError(
+            raise InvalidValueError(
                 f"covariances: expected shape ({k}, {d}, {d}), got {covariances.shape}"
             )
         dim_x = _check_positive_int("dim_x", dim_x)
         if dim_x >= d:
-            raise ValueError(f"dim_x: expected < {d}, got {dim_x}")
+            raise InvalidValueError(f"dim_x: expected < {d}, got {dim_x}")
         super().__init__(
             name=name,
             family="gaussian-mixture",
@@ -173,7 +174,7 @@ def gaussian_mixture_clusters(
     dim_y = dim_x if dim_y is None else _check_positive_int("dim_y", dim_y)
     k = _check_positive_int("k", k)
     if k < 2:
-        raise ValueError(f"k: expected at least 2 clusters, got {k}")
+        raise InvalidValueError(f"k: expected at least 2 clusters, got {k}")
     sep = _check_real("separation", separation, 0.0, math.inf)
     offsets = sep * (np.arange(k) - 0.5 * (k - 1))
     means = np.concatenate(

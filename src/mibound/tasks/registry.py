@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 
+from mibound._checks import InvalidTypeError, InvalidValueError
 from mibound.tasks.base import Task
 from mibound.tasks.discrete import binary_symmetric_channel, categorical_copy
 from mibound.tasks.gaussian import gaussian
@@ -99,10 +100,10 @@ def register(task: Task, *, replace: bool = False) -> Task:
         ValueError: The name is taken (pass ``replace=True`` to overwrite).
     """
     if not isinstance(task, Task):
-        raise TypeError(f"task: expected a mibound.tasks.Task, got {type(task).__name__}")
+        raise InvalidTypeError(f"task: expected a mibound.tasks.Task, got {type(task).__name__}")
     registry = _registry()
     if task.name in registry and not replace and registry[task.name] is not task:
-        raise ValueError(
+        raise InvalidValueError(
             f"task: the name {task.name!r} is already registered (pass replace=True to overwrite)"
         )
     registry[task.name] = task
@@ -113,7 +114,7 @@ def names(family: str | None = None) -> list[str]:
     """The registered task names, sorted; only those of ``family`` when given."""
     registry = _registry()
     if family is not None and family not in families():
-        raise ValueError(f"family: expected one of {', '.join(families())}, got {family!r}")
+        raise InvalidValueError(f"family: expected one of {', '.join(families())}, got {family!r}")
     return sorted(n for n, t in registry.items() if family is None or t.family == family)
 
 
@@ -129,12 +130,12 @@ def get(name: str) -> Task:
         ValueError: Unknown name; the message lists the nearest registered names.
     """
     if not isinstance(name, str):
-        raise TypeError(f"name: expected a task name (str), got {type(name).__name__}")
+        raise InvalidTypeError(f"name: expected a task name (str), got {type(name).__name__}")
     registry = _registry()
     if name in registry:
         return registry[name]
     near = difflib.get_close_matches(name, list(registry), n=5, cutoff=0.5)
     hint = f"; did you mean {', '.join(repr(n) for n in near)}?" if near else ""
-    raise ValueError(
+    raise InvalidValueError(
         f"name: unknown task {name!r}{hint} (see mibound.tasks.names() or `mibound tasks`)"
     )

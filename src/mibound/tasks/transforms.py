@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 from scipy.special import ndtr, ndtri
 
+from mibound._checks import InvalidTypeError, InvalidValueError
 from mibound.tasks.base import Task, _check_real, _format_number
 
 __all__ = [
@@ -131,7 +132,7 @@ def wiggly(amplitude: float = 0.4, frequency: float = 2.0) -> Transform:
     a = _check_real("amplitude", amplitude, 0.0, math.inf)
     b = _check_real("frequency", frequency, 0.0, math.inf)
     if a * b >= 1.0:
-        raise ValueError(
+        raise InvalidValueError(
             f"amplitude, frequency: expected amplitude * frequency < 1 (monotone), got {a * b:g}"
         )
     default = (a, b) == (0.4, 2.0)
@@ -183,17 +184,19 @@ class TransformedTask(Task):
         name: str | None = None,
     ) -> None:
         if not isinstance(base, Task):
-            raise TypeError(f"task: expected a Task, got {type(base).__name__}")
+            raise InvalidTypeError(f"task: expected a Task, got {type(base).__name__}")
         for side, tmap, dim in (("x_map", x_map, base.dim_x), ("y_map", y_map, base.dim_y)):
             if tmap is not None and not isinstance(tmap, Transform):
-                raise TypeError(f"{side}: expected a Transform or None, got {type(tmap).__name__}")
+                raise InvalidTypeError(
+                    f"{side}: expected a Transform or None, got {type(tmap).__name__}"
+                )
             if tmap is not None and dim < tmap.min_dim:
-                raise ValueError(
+                raise InvalidValueError(
                     f"{side}: {tmap.name!r} needs dimension >= {tmap.min_dim}, "
                     f"got {dim} for task {base.name!r}"
                 )
         if x_map is None and y_map is None:
-            raise ValueError("x_map, y_map: expected at least one transform, got none")
+            raise InvalidValueError("x_map, y_map: expected at least one transform, got none")
         if name is None:
             if x_map is not None and y_map is not None and x_map.name == y_map.name:
                 prefix = x_map.name

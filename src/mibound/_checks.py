@@ -1,0 +1,112 @@
+"""Checks of user arguments, shared by every module: one error type per kind of mistake.
+
+A value of the wrong type (a float ``seed``, a string ``k``) raises :class:`InvalidTypeError`
+(a :class:`TypeError`); a value of the right type outside its range (``k=0``) raises
+:class:`InvalidValueError` (a :class:`ValueError`). Both carry the :class:`InputError` marker,
+which the CLI turns into a one-line message and exit status 2; any other exception is a bug and
+shows its traceback. Messages read ``"<argument>: expected <what>, got <what came>"``.
+"""
+
+from __future__ import annotations
+
+import math
+
+__all__ = [
+    "InputError",
+    "InvalidTypeError",
+    "InvalidValueError",
+    "MissingDependencyError",
+    "check_bool",
+    "check_int",
+    "check_number",
+    "check_seed",
+    "error_name",
+]
+
+
+class InputError(Exception):
+    """Marker of a mistake in what the user passed (arguments, files, data)."""
+
+
+class InvalidValueError(InputError, ValueError):
+    """An argument of the right type with a value outside what is allowed."""
+
+
+class InvalidTypeError(InputError, TypeError):
+    """An argument of the wrong type."""
+
+
+class MissingDependencyError(InputError, ImportError):
+    """An optional dependency (an extra) that a feature needs is not installed."""
+
+
+def error_name(err: BaseException) -> str:
+    """The name to show for an exception: the built-in one (``TypeError``) for input errors."""
+    if isinstance(err, InputError):
+        builtin = next(c for c in type(err).__mro__ if c.__module__ == "builtins")
+        return builtin.__name__
+    return type(err).__name__
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def check_int(name: str, value: object, minimum: int | None = None) -> int:
+    """``value`` as an int, or an error naming ``name``.
+
+    Raises:
+        InvalidTypeError: Not an integer (bools and floats such as ``3.0`` included).
+        InvalidValueError: Below ``minimum``.
+    """
+    if not _is_int(value):
+        expected = "an integer" if minimum is None else f"an integer >= {minimum}"
+        raise InvalidTypeError(f"{name}: expected {expected}, got {value!r}")
+    if minimum is not None and value < minimum:  # type: ignore[operator]
+        raise InvalidValueError(f"{name}: expected an integer >= {minimum}, got {value!r}")
+    return int(value)  # type: ignore[arg-type]
+
+
+def check_seed(seed: object) -> int:
+    """A seed: a non-negative integer (a float or bool: type error; a negative int: value error)."""
+    if not _is_int(seed):
+        raise InvalidTypeError(f"seed: expected a non-negative integer, got {seed!r}")
+    if seed < 0:  # type: ignore[operator]
+        raise InvalidValueError(f"seed: expected a non-negative integer, got {seed!r}")
+    return int(seed)  # type: ignore[arg-type]
+
+
+def check_bool(name: str, value: object) -> bool:
+    """``value`` if it is True or False."""
+    if not isinstance(value, bool):
+        raise InvalidTypeError(f"{name}: expected True or False, got {value!r}")
+    return value
+
+
+def check_number(
+    name: str,
+    value: object,
+    *,
+    low: float = -math.inf,
+    high: float = math.inf,
+    low_open: bool = True,
+    high_open: bool = True,
+) -> float:
+    """A finite real number in the interval from ``low`` to ``high`` (open ends by default).
+
+    Raises:
+        InvalidTypeError: Not a real number (bools included).
+        InvalidValueError: NaN, infinite, or outside the interval.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidTypeError(f"{name}: expected a number, got {value!r}")
+    number = float(value)
+    below = number <= low if low_open else number < low
+    above = number >= high if high_open else number > high
+    if not math.isfinite(number) or below or above:
+        left = "(" if low_open else "["
+        right = ")" if high_open else "]"
+        raise InvalidValueError(
+            f"{name}: expected a finite number in {left}{low:g}, {high:g}{right}, got {value!r}"
+        )
+    return number
