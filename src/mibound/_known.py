@@ -15,7 +15,7 @@ import torch
 from torch import Tensor
 from torch.distributions import Distribution
 
-from mibound._checks import InvalidTypeError, InvalidValueError
+from mibound._checks import InvalidTypeError, InvalidValueError, check_seed
 from mibound._placement import place_settings
 from mibound.encoders import (
     ExactPosterior,
@@ -54,9 +54,7 @@ def _check_encoder(encoder: object) -> Encoder | None:
 
 
 def _check_seed(seed: object) -> int:
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise InvalidValueError(f"seed: expected a non-negative integer, got {seed!r}")
-    return seed
+    return check_seed(seed)
 
 
 def _check_batch_size(batch_size: object) -> int | None:

@@ -357,6 +357,9 @@ def run_model_command(
     fitted with ``k`` samples); the Bounds' settings record the model label, the proposal and
     any fit. ``title`` heads the table.
     """
+    from mibound._placement import check_device
+
+    check_device(options.device, "--device")
     model, encoder, label = load_model(model_spec)
     if options.device is not None or options.dtype is not None:
         model.to(device=options.device, dtype=_dtype(options.dtype))
