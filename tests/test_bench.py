@@ -490,6 +490,11 @@ def test_report_marks_diagnostics_and_explosive_values():
     assert "Far below zero (nwj -2.5e+07 on `t-x`)" in text
     clean = bench.report.estimate_table([est("t-x", 1.0, "ksg", 0.9, [])])
     assert "⚠" not in clean and "Far below zero" not in clean
+    # One seed: no "± over seeds" claim; two seeds: the spread and the sentence.
+    assert "standard deviation over seeds" not in clean and " ± " not in clean
+    second = {**est("t-x", 1.0, "ksg", 0.7, []), "seed": 1}
+    two = bench.report.estimate_table([est("t-x", 1.0, "ksg", 0.9, []), second])
+    assert "± is the standard deviation over seeds" in two and "0.800 ± 0.141" in two
 
 
 def test_report_cli(tmp_path, capsys):

@@ -380,7 +380,13 @@ def demo(
         "bound on each training minibatch (window means ± 1 sd). InfoNCE cannot exceed "
         "log B = 4.16; NWJ-type bounds have no such ceiling (their minibatch value is unbiased "
         "for the bound) but their variance grows like e^I; SMILE (an estimate, not a bound) "
-        "tracks the truth with low variance.\n",
+        + (
+            "tracks the truth with low variance in a full run. _With --quick the critics train "
+            "for too few steps to show this: the numbers below need not match these "
+            "sentences._\n"
+            if quick
+            else "tracks the truth with low variance.\n"
+        ),
     ]
     png = plot_staircase(stair, out / "staircase.png")
     if png is not None:
@@ -396,6 +402,11 @@ def demo(
         "is SMILE(τ = 5) on the same kind of critic (Song & Ermon 2020).\n"
     )
     parts.append("## 2. Known joint: the sandwich closes\n")
+    if quick:
+        parts.append(
+            "_With --quick, K, T and n are tiny: the sentences state what a full run shows, "
+            "the rough numbers may not._\n"
+        )
     if sweep:
         parts.append(_sandwich_text(sweep, settings["sandwich_n"]))
         png = _plot_sandwich(sweep, out / "sandwich.png")
