@@ -68,7 +68,7 @@ def test_default_method_is_smile() -> None:
 def _bad_inputs() -> list:
     x, y = data(50)
     pandas = pytest.importorskip("pandas")
-    frame = pandas.DataFrame({"a": x[:, 0], "label": ["u"] * 50})
+    frame = pandas.DataFrame({"a": x[:, 0], "label": ["u"] * 49 + [1.5]}, dtype=object)
     nan_x = x.copy()
     nan_x[7, 1] = np.nan
     inf_y = y.copy()
@@ -79,7 +79,7 @@ def _bad_inputs() -> list:
         ("different n", x, y[:40], ValueError, "x, y: expected the same number"),
         ("nan", nan_x, y, ValueError, "x: expected finite values.*row 7"),
         ("inf", x, inf_y, ValueError, "y: expected finite values"),
-        ("non-numeric frame", frame, y, TypeError, "x: expected numeric columns.*label"),
+        ("mixed column", frame, y, TypeError, "x: column 'label' mixes categories and numbers"),
         ("strings", np.array(["a"] * 50), y, TypeError, "x: expected numeric data"),
         ("zero variance", constant, y, ValueError, r"x: column\(s\) \[1\] are constant"),
         ("3-d", x, np.zeros((50, 2, 2)), ValueError, r"y: expected shape \(n,\) or \(n, d\)"),

@@ -76,6 +76,17 @@ def _independent_pmi(task: tasks.Task, x: np.ndarray, y: np.ndarray) -> np.ndarr
         # p(y) = ∫_0^1 p(y | x) dx = |[y - eps, y + eps] ∩ [0, 1]| / (2 eps)
         p_y = (np.clip(ys + eps, 0, 1) - np.clip(ys - eps, 0, 1)) / (2 * eps)
         return log_conditional - np.log(p_y)
+    if isinstance(task, tasks.UniformShiftTask):
+        m, xs, ys = task.m, x[:, 0], y[:, 0]
+        log_conditional = stats.uniform(loc=xs, scale=2.0).logpdf(ys)
+        p_y = np.mean([stats.uniform(loc=c, scale=2.0).pdf(ys) for c in range(m)], axis=0)
+        return log_conditional - np.log(p_y)
+    if isinstance(task, tasks.LabelMixtureTask):
+        log_lik = np.stack(
+            [stats.multivariate_normal(mean=mu).logpdf(y) for mu in task.means], axis=1
+        ).reshape(y.shape[0], -1)
+        own = log_lik[np.arange(y.shape[0]), x[:, 0].astype(int)]
+        return own - logsumexp(log_lik, axis=1) + math.log(task.k)
     raise AssertionError(f"no independent density for {task.name}")
 
 
@@ -125,6 +136,7 @@ def test_registry_covers_the_issue_families():
     assert not missing
     assert set(tasks.families()) == {
         "discrete",
+        "discrete-continuous",
         "gaussian",
         "gaussian-mixture",
         "linear-gaussian",
@@ -230,6 +242,15 @@ def test_sampler_agrees_with_lautum_information(name):
         minus_pmi = -_independent_pmi(task, x, y)
     se = minus_pmi.std(ddof=1) / math.sqrt(n)
     assert abs(minus_pmi.mean() - task.lautum_information) < K_SIGMA * se
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "name", [n for n in NAMES if isinstance(tasks.get(n), tasks.LabelMixtureTask)]
+)
+def test_cached_label_mixture_truths_are_the_monte_carlo(name):
+    task = tasks.get(name)
+    assert task.compute_ground_truth() == (task.mutual_information, task.mutual_information_stderr)
 
 
 def test_the_check_can_fail():

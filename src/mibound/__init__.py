@@ -9,6 +9,8 @@ from mibound import bounds, critics, diagnostics, encoders, models, neural, task
 from mibound._version import __version__
 from mibound.ais import ais_sandwich
 from mibound.cca import gaussian
+from mibound.conditional import conditional
+from mibound.discrete import plugin
 from mibound.estimation import estimate
 from mibound.independence import independence_test
 from mibound.knn import ksg
@@ -16,11 +18,14 @@ from mibound.known_encoder import known_conditional
 from mibound.known_joint import sandwich
 from mibound.known_prior import known_marginal
 from mibound.lautum_bounds import lautum
+from mibound.mixed import mixed
+from mibound.pairwise import pairwise
 
 __all__ = [
     "__version__",
     "ais_sandwich",
     "bounds",
+    "conditional",
     "critics",
     "diagnostics",
     "encoders",
@@ -31,8 +36,11 @@ __all__ = [
     "known_marginal",
     "ksg",
     "lautum",
+    "mixed",
     "models",
     "neural",
+    "pairwise",
+    "plugin",
     "sandwich",
     "tasks",
     "train",

@@ -1,4 +1,4 @@
-"""Command-line interface: ``mibound estimate | independence | sandwich | lautum | bench | ...``.
+"""Command-line interface: ``mibound estimate|independence|sandwich|lautum|bench|matrix|...``.
 
 The CLI is thin: every sub-command lives in ``mibound._commands.<name>`` as a
 :class:`click.Command` named ``command`` and only parses arguments, calls the library and
@@ -34,6 +34,7 @@ _COMMANDS: dict[str, str] = {
     "report": "Write tables and plots from a benchmark results file.",
     "demo": "Reproduce the talk's message in about three minutes; writes a report.",
     "tasks": "List the tasks with known MI.",
+    "matrix": "MI between every pair of columns of a table (CSV matrix, heat map).",
 }
 
 

@@ -14,7 +14,18 @@ NEURAL_METHODS: tuple[str, ...] = ("nwj", "dv", "mine", "infonce", "tuba", "alph
 METHODS: tuple[str, ...] = (*NEURAL_METHODS, "ksg", "gaussian")
 
 
-def estimate(x: Any, y: Any, method: str = "smile", *, seed: int = 0, **options: Any) -> Estimate:
+def estimate(
+    x: Any,
+    y: Any,
+    method: str = "smile",
+    *,
+    seed: int = 0,
+    z: Any = None,
+    discrete_x: Any = None,
+    discrete_y: Any = None,
+    discrete_z: Any = None,
+    **options: Any,
+) -> Estimate:
     r"""Estimates :math:`I(X;Y)` in nats from paired samples only (the black-box case).
 
     Methods:
@@ -26,11 +37,24 @@ def estimate(x: Any, y: Any, method: str = "smile", *, seed: int = 0, **options:
         - ``"gaussian"``: the MI of the Gaussian with the same covariance
           (:func:`mibound.gaussian`).
 
+    Discrete columns: with ``method="ksg"``, discrete X and Y get the plug-in estimate with the
+    Miller–Madow correction (:func:`mibound.plugin`), a discrete side against a continuous one
+    the mixed k-NN estimate (:func:`mibound.mixed`). Other methods use the discrete codes as
+    numbers and say so in the diagnostics. Which columns are discrete, and why, is recorded in
+    ``settings["discrete"]``; a guess is reported in the diagnostics.
+
     Arguments:
         x: Samples of X, shape ``(n,)`` or ``(n, d_x)`` (numpy, torch, pandas or lists).
         y: Samples of Y, shape ``(n,)`` or ``(n, d_y)``, paired with ``x``.
         method: One of :data:`METHODS`.
         seed: Seed of every random choice (noise, splits, initialisation, minibatches).
+        discrete_x: Which columns of x are discrete: None (guess: integer columns with few
+            distinct values, reported), a bool, column indices or a boolean mask. pandas
+            categorical and string columns are always discrete.
+        discrete_y: The same for y.
+        z: Samples of a conditioning variable Z, shape ``(n,)`` or ``(n, d_z)``: the result is
+            then the conditional MI :math:`I(X;Y \mid Z)` (see :func:`mibound.conditional`).
+        discrete_z: Which columns of z are discrete (with ``z`` only).
         options: Passed to the method (e.g. ``k`` for KSG; ``steps``, ``batch_size``,
             ``device``, ``progress`` for the neural methods).
 
@@ -54,6 +78,35 @@ def estimate(x: Any, y: Any, method: str = "smile", *, seed: int = 0, **options:
         raise InvalidValueError(f"method: expected one of {', '.join(METHODS)}, got {method!r}")
     method = method.lower()
     seed = check_seed(seed)
+    if z is not None:
+        from mibound.conditional import conditional
+
+        return conditional(
+            x,
+            y,
+            z,
+            method,
+            seed=seed,
+            discrete_x=discrete_x,
+            discrete_y=discrete_y,
+            discrete_z=discrete_z,
+            **options,
+        )
+    if discrete_z is not None:
+        raise InvalidTypeError("discrete_z: only with a conditioning variable z, got z=None")
+    from mibound.mixed import discrete_aware
+
+    routed, (x, y), record = discrete_aware(x, y, method, discrete_x, discrete_y, seed, options)
+    if routed is not None:
+        return routed
+    result = _estimate(x, y, method, seed, options)
+    if isinstance(result, Estimate):
+        result.diagnostics.extend(record.pop("notes"))
+        result.settings.setdefault("discrete", record)
+    return result
+
+
+def _estimate(x: Any, y: Any, method: str, seed: int, options: dict[str, Any]) -> Estimate:
     xa, ya = as_pair(x, y)
     if method == "ksg":
         from mibound.knn import ksg

@@ -32,6 +32,16 @@ _NEURAL = _METHODS[:8]
     help="Columns of Y (an array name for .npz). Default: every column not in X.",
 )
 @click.option(
+    "--z",
+    "z_spec",
+    metavar="COLS",
+    help=(
+        "Columns of a conditioning variable Z: estimate the conditional MI I(X;Y|Z) "
+        "(methods ksg, gaussian, or a neural method as a difference of two estimates). "
+        "Needs --y."
+    ),
+)
+@click.option(
     "--method",
     "-m",
     default="smile",
@@ -68,12 +78,25 @@ _NEURAL = _METHODS[:8]
     type=click.FloatRange(min=0, max=1, min_open=True),
     help="α of the interpolated bound, --method alpha (default 0.01).",
 )
+@click.option(
+    "--discrete",
+    "discrete_spec",
+    default="auto",
+    show_default=True,
+    metavar="COLS",
+    help=(
+        "Which columns are discrete: comma-separated column names (indices for files without "
+        "a header), 'auto' (guess integer columns with few values; the guess is reported) or "
+        "'none'. With --method ksg, discrete columns get the plug-in or mixed k-NN estimate."
+    ),
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the Estimate as JSON on stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def command(
     file: str,
     x_spec: str | None,
     y_spec: str | None,
+    z_spec: str | None,
     method: str,
     seed: int,
     dropna: bool,
@@ -84,10 +107,12 @@ def command(
     critic: str | None,
     tau: float | None,
     alpha: float | None,
+    discrete_spec: str,
     as_json: bool,
     quiet: bool,
 ) -> None:
-    """Estimate the MI (nats) between the X and Y columns of FILE (.csv .tsv .npy .npz .parquet).
+    """Estimate the MI (nats) between the X and Y columns of FILE (.csv .tsv .npy .npz .parquet),
+    or with --z the conditional MI I(X;Y|Z).
 
     Only samples are known here (the black box): the result says whether it is a lower bound
     or an estimate without guarantee, with diagnostics on how far it can be trusted.
@@ -137,10 +162,27 @@ def command(
                 raise UserError(f"--k applies to --method ksg only, not {method}")
             options["k"] = k
 
+    if z_spec is not None and y_spec is None:
+        raise UserError("--y: give the Y columns explicitly with --z")
+    if z_spec is not None and dropna:
+        raise UserError("--dropna: not available with --z; drop the rows with missing values first")
     x, y, names = read_pair(file, x_spec, y_spec, dropna=dropna)
     dropped = names.pop("dropped_rows", 0)
     if dropped:
         click.echo(f"mibound: dropped {dropped} row(s) with missing values", err=True)
+    if z_spec is not None:
+        try:
+            z, _, z_names = read_pair(file, z_spec, y_spec)
+        except ValueError as err:  # read_pair names its first side --x / x
+            message = str(err).replace("--x, --y", "--z, --y").replace("both x and", "both z and")
+            raise UserError(message.replace("--x:", "--z:")) from None
+        z_names.pop("dropped_rows", None)
+        shared = sorted(set(z_names["x"]) & set(names["x"]))
+        if shared:
+            raise UserError(f"--x, --z: column(s) {', '.join(shared)} used for both x and z")
+        names["z"] = z_names["x"]
+        options["z"] = z
+    options.update(discrete_options(discrete_spec, names))
     result = estimate(x, y, method=method, seed=seed, **options)
     result.settings.setdefault("file", str(file))
     result.settings.setdefault("columns", names)
@@ -150,6 +192,31 @@ def command(
         click.echo(json.dumps(result.to_dict(), indent=2, allow_nan=True))
         return
     _print_table(result, names)
+
+
+def discrete_options(spec: str, names: dict[str, list[str]]) -> dict[str, Any]:
+    """``discrete_x``/``discrete_y``/... keyword arguments from ``--discrete`` and the column names.
+
+    Arguments:
+        spec: ``"auto"``, ``"none"`` or comma-separated column names.
+        names: The column names of each side (``{"x": [...], "y": [...]}``).
+    """
+    from mibound.cli import UserError
+
+    if spec == "auto":
+        return {}
+    if spec == "none":
+        return {f"discrete_{side}": False for side in names}
+    wanted = [part.strip() for part in spec.split(",")]
+    found: dict[str, list[int]] = {side: [] for side in names}
+    for part in wanted:
+        hits = [(side, cols.index(part)) for side, cols in names.items() if part in cols]
+        if not part or not hits:
+            shown = ", ".join(c for cols in names.values() for c in cols)
+            raise UserError(f"--discrete: no column {part!r} among the columns used ({shown})")
+        for side, index in hits:
+            found[side].append(index)
+    return {f"discrete_{side}": indices for side, indices in found.items()}
 
 
 def _print_table(result: Any, names: dict[str, list[str]]) -> None:
@@ -174,6 +241,17 @@ def _print_table(result: Any, names: dict[str, list[str]]) -> None:
     table.add_row("n", str(result.n))
     table.add_row("x", cols(names["x"]))
     table.add_row("y", cols(names["y"]))
+    if "z" in names:
+        table.add_row("z (given)", cols(names["z"]))
+    discrete = result.settings.get("discrete") or {}
+    shown = [
+        names[side][j]
+        for side in names
+        for j in (discrete.get(side) or {}).get("discrete_columns", [])
+        if j < len(names[side])
+    ]
+    if discrete:
+        table.add_row("discrete", ", ".join(shown) if shown else "none")
     for i, note in enumerate(result.diagnostics):
         table.add_row("diagnostics" if i == 0 else "", f"! {note}")
     if not result.diagnostics:

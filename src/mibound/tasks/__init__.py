@@ -8,9 +8,16 @@
 """
 
 from mibound.tasks.base import Task
+from mibound.tasks.conditional import (
+    ConditionalGaussianTask,
+    conditional_gaussian,
+    conditional_names,
+    get_conditional,
+)
 from mibound.tasks.discrete import DiscreteTask, binary_symmetric_channel, categorical_copy
 from mibound.tasks.gaussian import GaussianTask, gaussian, gaussian_from_covariance
 from mibound.tasks.latent import LinearGaussianTask, linear_gaussian
+from mibound.tasks.mixed import LabelMixtureTask, UniformShiftTask, label_mixture, uniform_shift
 from mibound.tasks.mixture import (
     GaussianMixtureTask,
     gaussian_mixture,
@@ -38,23 +45,30 @@ __all__ = [
     "HALF_CUBE",
     "NORMAL_CDF",
     "STAIRCASE",
+    "ConditionalGaussianTask",
     "DiscreteTask",
     "GaussianMixtureTask",
     "GaussianTask",
+    "LabelMixtureTask",
     "LinearGaussianTask",
     "StudentTTask",
     "Task",
     "Transform",
     "TransformedTask",
     "UniformNoiseTask",
+    "UniformShiftTask",
     "binary_symmetric_channel",
     "categorical_copy",
+    "conditional_gaussian",
+    "conditional_names",
     "families",
     "gaussian",
     "gaussian_from_covariance",
     "gaussian_mixture",
     "gaussian_mixture_clusters",
     "get",
+    "get_conditional",
+    "label_mixture",
     "linear_gaussian",
     "names",
     "register",
@@ -63,6 +77,7 @@ __all__ = [
     "student_t_correction",
     "transformed",
     "uniform_noise",
+    "uniform_shift",
     "wiggly",
     "x_mixture",
 ]

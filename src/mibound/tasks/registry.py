@@ -9,6 +9,7 @@ from mibound.tasks.base import Task
 from mibound.tasks.discrete import binary_symmetric_channel, categorical_copy
 from mibound.tasks.gaussian import gaussian
 from mibound.tasks.latent import linear_gaussian
+from mibound.tasks.mixed import label_mixture, uniform_shift
 from mibound.tasks.mixture import gaussian_mixture_clusters, x_mixture
 from mibound.tasks.noise import uniform_noise
 from mibound.tasks.student import student_t
@@ -80,6 +81,7 @@ def _curated() -> list[Task]:
         categorical_copy(4, 0.3),
         categorical_copy(10, 0.1),
     ]
+    tasks += [uniform_shift(4), label_mixture(1, k=3, separation=2.0), label_mixture(4, k=4)]
     return tasks
 
 
