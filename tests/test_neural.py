@@ -532,3 +532,20 @@ def test_huge_values_are_rescaled(recwarn: pytest.WarningsRecorder) -> None:
     assert huge.value == pytest.approx(reference.value, abs=1e-4)
     assert not any("bounded objective" in d for d in huge.diagnostics)
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+def test_smile_significantly_negative_under_independence_says_so() -> None:
+    # Independent data: SMILE's held-out value is often below 0 with an interval excluding 0
+    # (its bias; the interval is sampling noise only). Every such value carries a diagnostic.
+    rng = np.random.default_rng(1)
+    x, y = rng.standard_normal((1000, 2)), rng.standard_normal((1000, 2))
+    est = neural_estimate(x, y, "smile", seed=1, steps=300, device="cpu")
+    assert est.ci[1] < 0  # the case the diagnostic is for (seed chosen so)
+    assert any(d.startswith("significantly negative") for d in est.diagnostics)
+    assert "not the training randomness" in est.settings["interval_covers"]
+
+
+def test_y_copy_of_x_is_flagged() -> None:
+    x = np.random.default_rng(9).standard_normal((600, 2))
+    est = neural_estimate(x, 2 * x + 1, "infonce", hidden=8, steps=20, eval_every=10, device="cpu")
+    assert any(d.startswith("x identical to y") for d in est.diagnostics)

@@ -77,7 +77,7 @@ from torch import Tensor, nn
 
 from mibound import bounds, diagnostics
 from mibound._checks import InvalidTypeError, InvalidValueError
-from mibound._inputs import as_pair, power_of_two_scale, row_groups
+from mibound._inputs import as_pair, power_of_two_scale, row_groups, same_columns
 from mibound.critics import CRITICS, Standardizer, make_critic, mlp
 from mibound.results import Estimate
 from mibound.train import TrainResult, train
@@ -428,7 +428,15 @@ def _fit(
         method, value, stderr, values, log_z, batch, n, ceiling, result, eval_every, bias
     )
     overfit = diagnostics.overfitting(train_value, value, stderr)
-    kind = "estimate" if method == "smile" else "lower bound"
+    copies = same_columns(xa, ya)
+    if copies:
+        pairs = ", ".join(f"y[{j}] ~ x[{i}]" for i, j in copies[:4])
+        notes.append(
+            f"x identical to y: column(s) {pairs} are exact affine copies; for continuous data "
+            "the MI is infinite and any value here is set by the method's ceiling and the "
+            "sample size, not by the MI"
+        )
+    kind = "estimate" if method in ("smile", "dv", "mine") else "lower bound"
     below = diagnostics.negative(value, value + _Z95 * stderr, kind=kind)
     for note in (overfit, diagnostics.duplicates(n, distinct, method=method), split_note, below):
         if note:
@@ -501,7 +509,7 @@ def _fit(
         value=value,
         stderr=stderr,
         ci=(value - _Z95 * stderr, value + _Z95 * stderr),
-        kind="estimate" if method in ("smile", "dv", "mine") else "lower bound",
+        kind=kind,
         method=method,
         n=n,
         diagnostics=notes,
