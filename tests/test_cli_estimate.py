@@ -86,6 +86,8 @@ def test_human_table(tmp_path: Path, table: np.ndarray) -> None:
     assert proc.returncode == 0, proc.stderr
     for word in ("value", "95% CI", "kind", "estimate", "method", "ksg", "1500", "diagnostics"):
         assert word in proc.stdout
+    for word in ("(sampling noise only, not bias)",):
+        assert word in proc.stdout
     assert proc.stderr == ""
 
 

@@ -235,7 +235,9 @@ def _print_table(result: Any, names: dict[str, list[str]]) -> None:
     table.add_column()
     table.add_row("value", f"{num(result.value)} nats")
     table.add_row("std. error", num(result.stderr))
-    table.add_row("95% CI", f"[{num(result.ci[0])}, {num(result.ci[1])}]")
+    table.add_row(
+        "95% CI", f"[{num(result.ci[0])}, {num(result.ci[1])}] (sampling noise only, not bias)"
+    )
     table.add_row("kind", result.kind)
     table.add_row("method", result.method)
     table.add_row("n", str(result.n))
