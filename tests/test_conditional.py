@@ -183,3 +183,16 @@ def test_z_with_different_rows_is_an_error() -> None:
         mibound.estimate(x, y, method="ksg", discrete_z=True)
     with pytest.raises(ValueError, match=r"z: column\(s\) \[0\] are constant"):
         conditional(x, y, np.ones(100))
+
+
+def test_gaussian_conditions_on_categories_through_indicators() -> None:
+    rng = np.random.default_rng(8)
+    z = rng.integers(0, 3, 4000)
+    shift = np.array([0.0, 3.0, -2.0])[z]  # non-monotone in the code
+    x = shift + rng.standard_normal(4000)
+    y = shift + rng.standard_normal(4000)
+    est = conditional(x, y, z, "gaussian")
+    assert abs(est.value) < 4 * est.stderr + 0.002  # X and Y are independent given Z
+    assert any("indicator columns" in d for d in est.diagnostics)
+    as_numbers = conditional(x, y, z, "gaussian", discrete_z=False)
+    assert as_numbers.value > 0.3  # a code read as a number does not remove Z's effect

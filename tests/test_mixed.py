@@ -112,8 +112,45 @@ def test_estimate_ksg_routes_labels_to_the_mixed_estimator() -> None:
     assert by_name.method == by_code.method == "mixed-ross"
     assert by_name.value == pytest.approx(by_code.value, abs=1e-12)
     assert by_name.settings["discrete"]["x"]["source"] == ["categorical"]
-    smile_note = mibound.estimate(x, y, method="gaussian").diagnostics
-    assert any("uses their codes as numbers" in d for d in smile_note)
+    gaussian_note = mibound.estimate(x, y, method="gaussian").diagnostics
+    assert any("encoded as indicator columns" in d for d in gaussian_note)
+
+
+def test_gaussian_on_categories_is_the_correlation_ratio() -> None:
+    rng = np.random.default_rng(8)
+    c = rng.integers(0, 4, 3000)
+    y = np.array([0.0, 3.0, -3.0, 0.5])[c] + rng.standard_normal(3000)
+    within = sum(np.sum((y[c == k] - y[c == k].mean()) ** 2) for k in range(4))
+    eta2 = 1 - within / np.sum((y - y.mean()) ** 2)
+    est = mibound.estimate(c, y, method="gaussian")
+    assert est.value == pytest.approx(-0.5 * math.log(1 - eta2), abs=1e-10)
+    assert est.settings["discrete"]["x"]["encoding"] == "dummy (drop-first)"
+    # Read as numbers, the non-monotone class means are nearly invisible: the check can fail.
+    assert mibound.estimate(c, y, method="gaussian", discrete_x=False).value < 0.1
+
+
+def test_neural_methods_get_one_hot_categories(monkeypatch: pytest.MonkeyPatch) -> None:
+    import mibound.neural as neural
+
+    seen = []
+
+    def fake(x, y, method, *, seed, **options):
+        seen.append((x.copy(), y.shape))
+        return mibound.results.Estimate(0.0, 0.0, (0, 0), "estimate", method, len(x))
+
+    monkeypatch.setattr(neural, "neural_estimate", fake)
+    rng = np.random.default_rng(9)
+    c = rng.integers(0, 3, 500)
+    est = mibound.estimate(
+        np.c_[c, rng.standard_normal(500)], rng.standard_normal(500), method="smile", discrete_x=[0]
+    )
+    x_seen, _ = seen[0]
+    assert x_seen.shape == (500, 4)
+    np.testing.assert_array_equal(x_seen[:, :3], np.eye(3)[c])
+    assert est.settings["discrete"]["x"]["encoding"] == "one-hot"
+    many = rng.integers(0, 100, 500)
+    mibound.estimate(many, rng.standard_normal(500), method="smile", discrete_x=True)
+    assert seen[1][0].shape == (500, 1)  # more than 64 categories stay codes, with a note
 
 
 @pytest.mark.parametrize(

@@ -87,6 +87,7 @@ def conditional(
         ValueError: ``z`` (or ``y``) with a different number of rows, unknown method, bad data.
     """
     from mibound.estimation import METHODS
+    from mibound.mixed import encode_categories
 
     if not isinstance(method, str) or method.lower() not in METHODS:
         raise InvalidValueError(f"method: expected one of {', '.join(METHODS)}, got {method!r}")
@@ -101,11 +102,14 @@ def conditional(
             raise InvalidTypeError(
                 f"options: method 'gaussian' takes no options, got {', '.join(sorted(options))}"
             )
-        result = conditional_gaussian(cx.values, cy.values, cz.values)
-        if cx.any_discrete or cy.any_discrete or cz.any_discrete:
-            notes.append("discrete columns enter the Gaussian formula through their codes")
+        arrays = [encode_categories(c, drop_first=True)[0] for c in (cx, cy, cz)]
+        result = conditional_gaussian(*arrays)
     else:
-        result = _neural_difference(cx.values, cy.values, cz.values, method, seed, options)
+        arrays = [encode_categories(c)[0] for c in (cx, cy, cz)]
+        result = _neural_difference(*arrays, method, seed, options)
+    if method != "ksg" and (cx.any_discrete or cy.any_discrete or cz.any_discrete):
+        how = "indicator columns (drop-first)" if method == "gaussian" else "one-hot columns"
+        notes.append(f"discrete columns enter as {how}, not as numeric codes")
     result.diagnostics[:0] = notes
     result.settings.setdefault("discrete", record)
     return result

@@ -39,8 +39,11 @@ def estimate(
 
     Discrete columns: with ``method="ksg"``, discrete X and Y get the plug-in estimate with the
     Miller–Madow correction (:func:`mibound.plugin`), a discrete side against a continuous one
-    the mixed k-NN estimate (:func:`mibound.mixed`). Other methods use the discrete codes as
-    numbers and say so in the diagnostics. Which columns are discrete, and why, is recorded in
+    the mixed k-NN estimate (:func:`mibound.mixed`). Other methods get each discrete column as
+    indicator columns of its categories (an invertible encoding: the MI is unchanged), one-hot
+    for the neural methods (the critic's first layer then embeds the categories) and with the
+    first category dropped for ``"gaussian"`` (which is then :math:`-\tfrac12\log(1-\eta^2)`
+    for a 1-d Y, η² the correlation ratio). Which columns are discrete, and why, is recorded in
     ``settings["discrete"]``; a guess is reported in the diagnostics.
 
     Arguments:

@@ -328,6 +328,43 @@ def plugin_columns(cols_x: Columns, cols_y: Columns, *, correction: str = "mille
 
 _KSG_OPTIONS = ("k", "noise", "subsamples", "n_jobs", "backend")
 
+#: Discrete columns with more categories than this are not one-hot encoded.
+MAX_ONE_HOT = 64
+
+
+def encode_categories(
+    cols: Columns, *, drop_first: bool = False
+) -> tuple[np.ndarray, list[str], list[str]]:
+    """Replaces each discrete column by indicator columns of its categories.
+
+    Arguments:
+        cols: Resolved columns.
+        drop_first: Leave out the first category's indicator (m - 1 columns, no collinearity).
+
+    Returns:
+        ``(values, encoded, kept)``: the new float64 array, and the descriptions of the columns
+        encoded and of those kept as codes (more than :data:`MAX_ONE_HOT` categories).
+    """
+    if not cols.any_discrete:
+        return cols.values, [], []
+    blocks: list[np.ndarray] = []
+    encoded: list[str] = []
+    kept: list[str] = []
+    for j in range(cols.values.shape[1]):
+        column = cols.values[:, j]
+        if not cols.discrete[j]:
+            blocks.append(column[:, None])
+            continue
+        levels, codes = np.unique(column, return_inverse=True)
+        if levels.size > MAX_ONE_HOT:
+            blocks.append(column[:, None])
+            kept.append(f"{j} ({levels.size} categories)")
+            continue
+        one_hot = np.eye(levels.size)[codes.reshape(-1)]
+        blocks.append(one_hot[:, 1:] if drop_first else one_hot)
+        encoded.append(f"{j} ({levels.size} categories)")
+    return np.ascontiguousarray(np.concatenate(blocks, axis=1)), encoded, kept
+
 
 def discrete_aware(
     x: Any,
@@ -369,14 +406,28 @@ def discrete_aware(
             result = mixed_columns(cols_x, cols_y, seed=seed, **options)
         result.settings["requested_method"] = "ksg"
         return result, (cols_x.values, cols_y.values), record
-    where = [
-        f"{side} {np.flatnonzero(cols.discrete).tolist()}"
-        for side, cols in (("x", cols_x), ("y", cols_y))
-        if cols.any_discrete
-    ]
-    notes.append(
-        f"discrete column(s) {', '.join(where)}: method {method!r} uses their codes as numbers "
-        "(an order and distances categories do not have); method='ksg' estimates MI with "
-        "discrete columns properly"
-    )
-    return None, (cols_x.values, cols_y.values), {**record, "notes": notes}
+    # Other methods: categories become indicator columns (an invertible encoding, so the MI is
+    # unchanged): one-hot for a critic, whose first linear layer is then an embedding of the
+    # categories; one column fewer for the Gaussian method (no collinear columns).
+    drop_first = method == "gaussian"
+    encoded = []
+    for side, cols in (("x", cols_x), ("y", cols_y)):
+        values, described, kept = encode_categories(cols, drop_first=drop_first)
+        encoded.append(values)
+        if not cols.any_discrete:
+            continue
+        record[side]["encoding"] = "dummy (drop-first)" if drop_first else "one-hot"
+        if described:
+            what = "indicator columns (drop-first)" if drop_first else "one-hot columns"
+            notes.append(
+                f"{side}: discrete column(s) {', '.join(described)} encoded as {what}, not "
+                "used as numbers"
+                + ("" if drop_first else ": the critic's first layer embeds the categories")
+            )
+        if kept:
+            notes.append(
+                f"{side}: discrete column(s) {', '.join(kept)} have more than "
+                f"{MAX_ONE_HOT} categories and are used as numeric codes (an order categories "
+                "do not have); method='ksg' estimates MI with discrete columns properly"
+            )
+    return None, (encoded[0], encoded[1]), {**record, "notes": notes}
