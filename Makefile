@@ -5,21 +5,24 @@ PYTHON ?= python3
 PIP := $(PYTHON) -m pip
 TORCH_CPU ?= torch==2.13.0
 
-.PHONY: install install-test demo test lint
+.PHONY: install install-test demo test typecheck lint
 
 install:
 	$(PYTHON) -c "import torch" 2>/dev/null || $(PIP) install -q "$(TORCH_CPU)"
-	$(PIP) install -q -e .
+	$(PIP) install -q -e ".[plot]"
 
 install-test:
 	$(PYTHON) -c "import torch" 2>/dev/null || $(PIP) install -q "$(TORCH_CPU)"
-	$(PIP) install -q -e ".[test,ray]"
+	$(PIP) install -q -e ".[test]"
 
 demo: install
 	$(PYTHON) -m mibound demo
 
-test: install-test
+test: install-test typecheck
 	$(PYTHON) -m pytest -n 2
+
+typecheck:
+	$(PYTHON) -m mypy src
 
 lint:
 	ruff check . && ruff format --check .

@@ -283,3 +283,14 @@ def test_huge_k_refused_before_allocating(monkeypatch: pytest.MonkeyPatch) -> No
     x, y = correlated(400, 1, 0.5, seed=0)
     with pytest.raises(ValueError, match="k: KSG with k = 150 .*GiB"):
         ksg(x, y, k=150, n_jobs=10**6)
+
+
+def test_auto_backend_uses_numba_only_where_it_pays() -> None:
+    from mibound.knn import _backend
+
+    assert _backend("auto", 2000, 2) == "scipy"
+    assert _backend("auto", 4999, 10) == "scipy"
+    assert _backend("scipy", 10**6, 10) == "scipy"
+    expected = "numba" if BACKENDS == ["scipy", "numba"] else "scipy"
+    assert _backend("auto", 5000, 10) == expected
+    assert _backend("auto", 200_000, 2) == expected

@@ -24,6 +24,7 @@ import torch
 
 import mibound
 from mibound import diagnostics
+from mibound._random import numpy_rng
 from mibound.neural import METHODS, neural_estimate
 from mibound.tasks.gaussian import gaussian
 
@@ -103,7 +104,7 @@ def test_stderr_matches_the_spread_over_fresh_test_splits(method: str) -> None:
     # redraw only the test rows: the spread of the reported values is then exactly that noise.
     n, reps = 1000, 20
     task = gaussian(2, mi=TRUTH)
-    order = np.random.default_rng(0).permutation(n)  # neural_estimate's split for seed=0
+    order = numpy_rng(0, "neural.split").permutation(n)  # neural_estimate's split, seed=0
     test_rows = order[n - n // 5 :]
     x0, y0 = task.sample(n, seed=100)
     options = {"hidden": 16, "steps": 150, "eval_every": 50, "lr": 3e-3, "batch_size": 32}
@@ -380,9 +381,11 @@ def test_overfitting_function() -> None:
 
 
 def test_diagnostics_silent_on_easy_case(fits: dict) -> None:
-    assert fits["infonce"].diagnostics == []
-    assert fits["smile"].diagnostics == []
-    assert fits["nwj"].diagnostics == []
+    # No saturation, variance, bias, sample-limit or over-fitting warning at 1 nat; a 400-step
+    # critic may legitimately still be improving, which the convergence note says.
+    for method in ("infonce", "smile", "nwj"):
+        notes = [d for d in fits[method].diagnostics if "converged" not in d]
+        assert notes == [], method
 
 
 def test_saturation_function() -> None:
@@ -537,9 +540,9 @@ def test_huge_values_are_rescaled(recwarn: pytest.WarningsRecorder) -> None:
 def test_smile_significantly_negative_under_independence_says_so() -> None:
     # Independent data: SMILE's held-out value is often below 0 with an interval excluding 0
     # (its bias; the interval is sampling noise only). Every such value carries a diagnostic.
-    rng = np.random.default_rng(1)
+    rng = np.random.default_rng(5)
     x, y = rng.standard_normal((1000, 2)), rng.standard_normal((1000, 2))
-    est = neural_estimate(x, y, "smile", seed=1, steps=300, device="cpu")
+    est = neural_estimate(x, y, "smile", seed=5, steps=300, device="cpu")
     assert est.ci[1] < 0  # the case the diagnostic is for (seed chosen so)
     assert any(d.startswith("significantly negative") for d in est.diagnostics)
     assert "not the training randomness" in est.settings["interval_covers"]

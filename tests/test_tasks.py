@@ -499,7 +499,7 @@ def test_linear_gaussian_truths_come_from_the_model():
 # -- argument errors ----------------------------------------------------------------------------
 def test_argument_errors():
     task = tasks.get("gaussian-1x1-rho-0.75")
-    with pytest.raises(ValueError, match="n: expected a positive integer"):
+    with pytest.raises(ValueError, match="n: expected an integer >= 1"):
         task.sample(0, seed=0)
     with pytest.raises(TypeError, match="seed"):
         task.sample(10, seed=None)  # type: ignore[arg-type]

@@ -9,7 +9,10 @@ shows its traceback. Messages read ``"<argument>: expected <what>, got <what cam
 
 from __future__ import annotations
 
+import importlib
 import math
+import numbers
+from typing import Any
 
 __all__ = [
     "InputError",
@@ -21,6 +24,7 @@ __all__ = [
     "check_number",
     "check_seed",
     "error_name",
+    "optional_import",
 ]
 
 
@@ -48,32 +52,48 @@ def error_name(err: BaseException) -> str:
     return type(err).__name__
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+def optional_import(module: str, extra: str, feature: str) -> Any:
+    """Imports an optional dependency, or raises an error naming the extra that provides it.
+
+    Arguments:
+        module: The module to import, e.g. ``"matplotlib.figure"``.
+        extra: The mibound extra that installs it, e.g. ``"plot"``.
+        feature: What needs it, for the message, e.g. ``"figures"``.
+
+    Raises:
+        MissingDependencyError: The module is not installed.
+    """
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise MissingDependencyError(
+            f"{feature}: needs {module.split('.')[0]}, which is not installed; "
+            f"pip install 'mibound[{extra}]'"
+        ) from None
 
 
-def check_int(name: str, value: object, minimum: int | None = None) -> int:
-    """``value`` as an int, or an error naming ``name``.
+def check_int(name: str, value: object, minimum: int | None = 1) -> int:
+    """``value`` as an int (numpy integers accepted), or an error naming ``name``.
 
     Raises:
         InvalidTypeError: Not an integer (bools and floats such as ``3.0`` included).
         InvalidValueError: Below ``minimum``.
     """
-    if not _is_int(value):
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
         expected = "an integer" if minimum is None else f"an integer >= {minimum}"
         raise InvalidTypeError(f"{name}: expected {expected}, got {value!r}")
-    if minimum is not None and value < minimum:  # type: ignore[operator]
+    if minimum is not None and value < minimum:
         raise InvalidValueError(f"{name}: expected an integer >= {minimum}, got {value!r}")
-    return int(value)  # type: ignore[arg-type]
+    return int(value)
 
 
 def check_seed(seed: object) -> int:
     """A seed: a non-negative integer (a float or bool: type error; a negative int: value error)."""
-    if not _is_int(seed):
+    if not isinstance(seed, numbers.Integral) or isinstance(seed, bool):
         raise InvalidTypeError(f"seed: expected a non-negative integer, got {seed!r}")
-    if seed < 0:  # type: ignore[operator]
+    if seed < 0:
         raise InvalidValueError(f"seed: expected a non-negative integer, got {seed!r}")
-    return int(seed)  # type: ignore[arg-type]
+    return int(seed)
 
 
 def check_bool(name: str, value: object) -> bool:
@@ -98,7 +118,7 @@ def check_number(
         InvalidTypeError: Not a real number (bools included).
         InvalidValueError: NaN, infinite, or outside the interval.
     """
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise InvalidTypeError(f"{name}: expected a number, got {value!r}")
     number = float(value)
     below = number <= low if low_open else number < low

@@ -7,7 +7,6 @@ conditional); the bounds themselves are in :mod:`mibound.bounds`.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -15,12 +14,14 @@ import torch
 from torch import Tensor
 from torch.distributions import Distribution
 
-from mibound._checks import InvalidTypeError, InvalidValueError, check_seed
+from mibound._checks import InvalidTypeError, InvalidValueError
 from mibound._placement import place_settings
+from mibound._progress import track
+from mibound._random import seeded
+from mibound._stats import mean_stderr as _mean_stderr
 from mibound.encoders import (
     ExactPosterior,
     _check_int,
-    _seeded,
 )
 from mibound.models.base import LatentVariableModel
 from mibound.results import Bounds
@@ -44,7 +45,7 @@ def _check_model(model: object) -> LatentVariableModel:
     return model
 
 
-def _check_encoder(encoder: object) -> Encoder | None:
+def _check_encoder(encoder: Any) -> Encoder | None:
     if encoder is not None and not callable(encoder):
         raise InvalidTypeError(
             "encoder: expected None (the prior as proposal) or a callable x -> Distribution "
@@ -53,19 +54,8 @@ def _check_encoder(encoder: object) -> Encoder | None:
     return encoder  # type: ignore[return-value]
 
 
-def _check_seed(seed: object) -> int:
-    return check_seed(seed)
-
-
 def _check_batch_size(batch_size: object) -> int | None:
     return None if batch_size is None else _check_int("batch_size", batch_size, 1)
-
-
-def _mean_stderr(terms: Tensor) -> tuple[float, float]:
-    t = terms.double()
-    n = t.numel()
-    se = float(t.std() / math.sqrt(n)) if n > 1 else math.inf
-    return float(t.mean()), se
 
 
 def _bounds(
@@ -109,15 +99,6 @@ def _chunks(n: int, size: int) -> Iterable[slice]:
     return (slice(start, min(start + size, n)) for start in range(0, n, size))
 
 
-def _progress(items: list[slice], show: bool, description: str) -> Iterable[slice]:
-    if not show:
-        return items
-    from rich.console import Console
-    from rich.progress import track
-
-    return track(items, description=description, transient=True, console=Console(stderr=True))
-
-
 def _chunked(
     terms: Callable[[slice], tuple[Tensor, ...]],
     n: int,
@@ -134,8 +115,8 @@ def _chunked(
     Runs without gradients and with torch's global RNG on the named ``stream`` of ``seed``.
     """
     outputs = []
-    with _seeded(seed, stream, place), torch.no_grad():
-        for part in _progress(list(_chunks(n, size)), progress, description):
+    with seeded(seed, stream, place), torch.no_grad():
+        for part in track(list(_chunks(n, size)), progress, description):
             outputs.append(terms(part))
     return tuple(torch.cat(column) for column in zip(*outputs, strict=True))
 

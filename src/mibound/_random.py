@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
-__all__ = ["numpy_rng", "stream_seed", "torch_generator"]
+__all__ = ["numpy_rng", "seeded", "stream_seed", "torch_generator"]
 
 
 def _key(purpose: str) -> int:
@@ -37,8 +40,30 @@ def numpy_rng(seed: int, purpose: str) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([int(seed), _key(purpose)]))
 
 
-def torch_generator(seed: int, purpose: str, device: object = "cpu"):  # -> torch.Generator
+def torch_generator(seed: int, purpose: str, device: Any = "cpu") -> Any:  # torch.Generator
     """A ``torch.Generator`` on ``device`` seeded from the stream named ``purpose``."""
     import torch
 
     return torch.Generator(device=device).manual_seed(stream_seed(seed, purpose))
+
+
+@contextlib.contextmanager
+def seeded(seed: int, purpose: str, device: Any = None) -> Iterator[None]:
+    """Runs a block with torch's global RNG on the stream named ``purpose``, then restores it.
+
+    For code that cannot take a generator (``torch.distributions`` samplers, module
+    initialisation): its draws are reproducible and the caller's random state is unchanged.
+    """
+    import torch
+
+    value = stream_seed(seed, purpose)
+    dev = torch.device(device) if device is not None else torch.device("cpu")
+    devices = []
+    if dev.type == "cuda":
+        devices = [dev.index if dev.index is not None else torch.cuda.current_device()]
+    with torch.random.fork_rng(devices=devices):
+        torch.random.default_generator.manual_seed(value)
+        for index in devices:
+            with torch.cuda.device(index):
+                torch.cuda.manual_seed(value)
+        yield

@@ -25,9 +25,12 @@ import torch
 from torch import Tensor, nn
 from torch.distributions import Distribution, Independent, MultivariateNormal, Normal
 
-from mibound._checks import InvalidTypeError, InvalidValueError
+from mibound._checks import InvalidTypeError, InvalidValueError, check_number, check_seed
+from mibound._checks import check_int as _check_int
 from mibound._known import _known
 from mibound._placement import placed
+from mibound._progress import stderr_console
+from mibound._random import seeded, torch_generator
 from mibound.bounds import log_mean_exp
 from mibound.results import Bounds
 
@@ -288,20 +291,6 @@ def _anneal(
 # --------------------------------------------------------------------------------------------
 
 
-def _check_int(name: str, value: object, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise InvalidValueError(f"{name}: expected an integer >= {minimum}, got {value!r}")
-    return value
-
-
-def _check_positive(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise InvalidTypeError(f"{name}: expected a positive number, got {type(value).__name__}")
-    if not (value > 0 and math.isfinite(value)):
-        raise InvalidValueError(f"{name}: expected a positive finite number, got {value!r}")
-    return float(value)
-
-
 def _initial(
     model: Any, encoder: Encoder | None, x: Tensor, k: int
 ) -> tuple[Distribution, tuple[int, ...]]:
@@ -424,8 +413,8 @@ def ais_sandwich(
         target_accept: Acceptance rate the step sizes are adapted toward, in (0, 1).
         adapt: Tune per-data-point step sizes along the schedule with a pilot run.
         pilot_chains: Chains per data point in the pilot run.
-        seed: Seed of the one :class:`torch.Generator` that draws the data, initial states,
-            momenta and acceptance tests.
+        seed: Seed of the named random streams of the data and of the chains (initial
+            states, momenta, step-size jitter and acceptance tests).
         device: Device to compute on (default: the model's); a different one copies the model.
         dtype: Floating dtype (default: the model's); a different one copies the model.
         batch_size: Data points per batch (default: all n at once); lowers memory, not results'
@@ -472,15 +461,14 @@ def ais_sandwich(
     chains = _check_int("chains", chains, 1)
     hmc_steps = _check_int("hmc_steps", hmc_steps, 1)
     pilot_chains = _check_int("pilot_chains", pilot_chains, 1)
-    step_size = _check_positive("step_size", step_size)
+    step_size = check_number("step_size", step_size, low=0.0)
     if isinstance(target_accept, bool) or not isinstance(target_accept, (int, float)):
         raise InvalidTypeError(f"target_accept: expected a number in (0, 1), got {target_accept!r}")
     if not 0.0 < target_accept < 1.0:
         raise InvalidValueError(
             f"target_accept: expected a number in (0, 1), got {target_accept!r}"
         )
-    if not isinstance(seed, int) or isinstance(seed, bool):
-        raise InvalidTypeError(f"seed: expected an integer, got {type(seed).__name__}")
+    seed = check_seed(seed)
     if batch_size is None:
         batch_size = n
     batch_size = _check_int("batch_size", batch_size, 1)
@@ -497,12 +485,11 @@ def ais_sandwich(
     betas = betas_t.tolist()
     schedule_name = schedule if isinstance(schedule, str) else "custom"
 
-    generator = torch.Generator(device=device).manual_seed(seed)
+    generator = torch_generator(seed, "ais.chains", device)
     # Models that cannot take the generator sample from torch's global RNG: run them on a
-    # forked copy seeded with ``seed`` so that the caller's random state is left untouched.
-    with torch.no_grad(), torch.random.fork_rng(devices=_cuda(device)):
-        torch.manual_seed(seed)
-        x_all, z0_all = model.sample(n, generator=generator)
+    # forked copy on the data stream so that the caller's random state is left untouched.
+    with torch.no_grad(), seeded(seed, "ais.data", device):
+        x_all, z0_all = model.sample(n, generator=torch_generator(seed, "ais.data", device))
     x_all, z0_all = x_all.to(device=device, dtype=dtype), z0_all.to(device=device, dtype=dtype)
     if z0_all.ndim != 2 or x_all.shape[0] != n:
         raise InvalidValueError(
@@ -515,7 +502,7 @@ def ais_sandwich(
     if progress:
         from rich.progress import Progress
 
-        bar = Progress(transient=True)
+        bar = Progress(transient=True, console=stderr_console())
         bar.start()
         runs = 3 if adapt and T > 1 else 2
         task = bar.add_task("AIS / BDMC", total=runs * T * math.ceil(n / batch_size))
@@ -559,7 +546,7 @@ def ais_sandwich(
                 _, _, used = _anneal(
                     warm,
                     betas,
-                    lambda t, e=eps_warm: e,
+                    lambda t, e=eps_warm: e,  # type: ignore[misc]
                     hmc_steps,
                     target,
                     generator,

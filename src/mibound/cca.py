@@ -11,11 +11,10 @@ from scipy.special import digamma
 from mibound import diagnostics as _diagnostics
 from mibound._checks import InvalidTypeError, InvalidValueError
 from mibound._inputs import as_pair, power_of_two_scale, row_groups
+from mibound._stats import Z95
 from mibound.results import Estimate
 
 __all__ = ["gaussian", "gaussian_bias"]
-
-_Z95 = 1.959963984540054
 
 
 def gaussian(x: Any, y: Any, *, bias_correction: bool = True) -> Estimate:
@@ -94,7 +93,7 @@ def gaussian(x: Any, y: Any, *, bias_correction: bool = True) -> Estimate:
     z = z - z.mean(axis=0)
     z = z / z.std(axis=0)
     corr = z.T @ z / n
-    chol = {}
+    chol: dict[str, Any] = {}
     for name, block in (("x", corr[:dx, :dx]), ("y", corr[dx:, dx:]), ("x, y", corr)):
         try:
             chol[name] = np.linalg.cholesky(block)
@@ -136,7 +135,7 @@ def gaussian(x: Any, y: Any, *, bias_correction: bool = True) -> Estimate:
         )
         if d
     ]
-    below = _diagnostics.negative(value, value + _Z95 * stderr, kind="estimate")
+    below = _diagnostics.negative(value, value + Z95 * stderr, kind="estimate")
     if below:
         diagnostics.append(below)
     if not bias_correction and bias > 0.5 * stderr and bias > 0.01:
@@ -147,7 +146,7 @@ def gaussian(x: Any, y: Any, *, bias_correction: bool = True) -> Estimate:
     return Estimate(
         value=value,
         stderr=stderr,
-        ci=(value - _Z95 * stderr, value + _Z95 * stderr),
+        ci=(value - Z95 * stderr, value + Z95 * stderr),
         kind="estimate",
         method="gaussian",
         n=n,

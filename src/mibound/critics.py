@@ -24,7 +24,7 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
-from mibound._checks import InvalidValueError
+from mibound._checks import InvalidValueError, check_int
 
 __all__ = [
     "BilinearCritic",
@@ -47,12 +47,6 @@ _ACTIVATIONS: dict[str, type[nn.Module]] = {
 }
 
 
-def _positive_int(name: str, value: object, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise InvalidValueError(f"{name}: expected an integer >= {minimum}, got {value!r}")
-    return value
-
-
 def mlp(
     in_dim: int, out_dim: int, hidden: int = 256, layers: int = 2, activation: str = "relu"
 ) -> nn.Sequential:
@@ -65,10 +59,10 @@ def mlp(
         layers: Number of hidden layers (0 gives a linear map).
         activation: One of ``relu``, ``elu``, ``gelu``, ``tanh``, ``silu``.
     """
-    _positive_int("in_dim", in_dim)
-    _positive_int("out_dim", out_dim)
-    _positive_int("hidden", hidden)
-    _positive_int("layers", layers, minimum=0)
+    check_int("in_dim", in_dim)
+    check_int("out_dim", out_dim)
+    check_int("hidden", hidden)
+    check_int("layers", layers, minimum=0)
     if activation not in _ACTIVATIONS:
         raise InvalidValueError(
             f"activation: expected one of {', '.join(_ACTIVATIONS)}, got {activation!r}"
@@ -96,7 +90,7 @@ class Standardizer(nn.Module):
 
     def __init__(self, dim: int) -> None:
         super().__init__()
-        _positive_int("dim", dim)
+        check_int("dim", dim)
         self.register_buffer("mean", torch.zeros(dim))
         self.register_buffer("std", torch.ones(dim))
 
@@ -234,10 +228,10 @@ def make_critic(
         >>> critic(torch.randn(5, 3), torch.randn(5, 2)).shape
         torch.Size([5, 5])
     """
-    _positive_int("x_dim", x_dim)
-    _positive_int("y_dim", y_dim)
+    check_int("x_dim", x_dim)
+    check_int("y_dim", y_dim)
     if kind == "separable":
-        _positive_int("embed_dim", embed_dim)
+        check_int("embed_dim", embed_dim)
         return SeparableCritic(x_dim, y_dim, hidden, layers, embed_dim, activation)
     if kind == "concat":
         return ConcatCritic(x_dim, y_dim, hidden, layers, activation)

@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mibound._checks import InvalidValueError
+from mibound._checks import InvalidValueError, optional_import
+from mibound._stats import Z95
 
 __all__ = ["DemoResult", "demo"]
 
@@ -170,7 +171,7 @@ def _plot_sandwich(rows: list[dict[str, Any]], path: Path) -> Path | None:
             ax.errorbar(
                 xs,
                 [r[side] for r in group],
-                yerr=[1.96 * (r[f"{side}_stderr"] or 0) for r in group],
+                yerr=[Z95 * (r[f"{side}_stderr"] or 0) for r in group],
                 fmt=fmt,
                 color=color,
                 label=f"{side} bound",
@@ -337,6 +338,7 @@ def demo(
     )
     from mibound.bench.runner import latest_rows, read_results
 
+    optional_import("matplotlib", "plot", "the demo's figures")  # fail before the runs
     start = time.perf_counter()
     out = Path(out)
     try:

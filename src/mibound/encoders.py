@@ -10,10 +10,7 @@ fitted by gradient) and ``.log_prob(z)`` with broadcasting. A model's exact
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import math
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Literal
 
 import torch
@@ -21,7 +18,9 @@ from torch import Tensor, nn
 from torch.distributions import Distribution, Independent, MultivariateNormal, Normal
 
 from mibound._checks import InvalidTypeError, InvalidValueError
+from mibound._checks import check_int as _check_int
 from mibound._placement import model_place
+from mibound._random import seeded, torch_generator
 from mibound.bounds import iwae_upper, multisample_lower
 from mibound.models.base import LatentVariableModel
 
@@ -31,47 +30,6 @@ if TYPE_CHECKING:
 __all__ = ["ExactPosterior", "GaussianEncoder", "fit_encoder", "initialise_linear"]
 
 Covariance = Literal["diagonal", "full"]
-
-
-def _stream(seed: int, name: str) -> int:
-    """A seed for the named random stream derived from ``seed``.
-
-    Every use of randomness gets its own stream: two streams seeded alike would draw the same
-    numbers (e.g. a proposal sample equal to the latent that generated x).
-    """
-    digest = hashlib.blake2b(f"{int(seed)}:{name}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "little") >> 1
-
-
-def _generator(seed: int, name: str, device: torch.device | str | None = None) -> torch.Generator:
-    """A torch.Generator on ``device`` seeded with the named stream of ``seed``."""
-    return torch.Generator(device=device or "cpu").manual_seed(_stream(seed, name))
-
-
-@contextlib.contextmanager
-def _seeded(seed: int, name: str, device: torch.device | str | None = None) -> Iterator[None]:
-    """Runs a block with torch's global RNG on the named stream of ``seed``, then restores it.
-
-    torch.distributions samplers take no generator; this keeps their draws reproducible
-    without changing the random state the caller sees.
-    """
-    seed = _stream(seed, name)
-    dev = torch.device(device) if device is not None else torch.device("cpu")
-    devices = []
-    if dev.type == "cuda":
-        devices = [dev.index if dev.index is not None else torch.cuda.current_device()]
-    with torch.random.fork_rng(devices=devices):
-        torch.random.default_generator.manual_seed(seed)
-        for index in devices:
-            with torch.cuda.device(index):
-                torch.cuda.manual_seed(seed)
-        yield
-
-
-def _check_int(name: str, value: object, low: int) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < low:
-        raise InvalidValueError(f"{name}: expected an integer >= {low}, got {value!r}")
-    return value
 
 
 def _inverse_softplus(y: Tensor) -> Tensor:
@@ -105,6 +63,11 @@ class GaussianEncoder(nn.Module):
         >>> q.batch_shape, q.event_shape, q.rsample((3,)).shape
         (torch.Size([7]), torch.Size([2]), torch.Size([3, 7, 2]))
     """
+
+    x_shift: Tensor
+    x_scale: Tensor
+    _rows: Tensor
+    _cols: Tensor
 
     def __init__(
         self,
@@ -257,8 +220,8 @@ def initialise_linear(
         )
     _check_int("n", n, x_dim + z_dim + 2)
     device, _ = model_place(model)
-    g = _generator(seed, "initialise-data", device)
-    with _seeded(seed, "initialise-data", device):
+    g = torch_generator(seed, "initialise-data", device)
+    with seeded(seed, "initialise-data", device):
         x, z0 = model.sample(n, generator=g)
     x, z0 = x.double(), z0.double()
     shift = x.mean(0)
@@ -391,8 +354,8 @@ def fit_encoder(
     place, dtype = model_place(model)
     encoder.to(device=place, dtype=dtype)
 
-    g_val = _generator(seed, "validation-data", place)
-    with torch.no_grad(), _seeded(seed, "validation-data", place):
+    g_val = torch_generator(seed, "validation-data", place)
+    with torch.no_grad(), seeded(seed, "validation-data", place):
         x_val, z0_val = model.sample(validation_size, generator=g_val)
     if (
         isinstance(encoder, GaussianEncoder)
@@ -413,7 +376,7 @@ def fit_encoder(
         return _snis_objective(model, encoder, x, z0, k, objective)
 
     def validate() -> float:
-        with torch.no_grad(), _seeded(seed, "validation-proposals", place):
+        with torch.no_grad(), seeded(seed, "validation-proposals", place):
             return float(_snis_objective(model, encoder, x_val, z0_val, k, objective))
 
     flags = [p.requires_grad for p in model.parameters()]
@@ -422,7 +385,7 @@ def fit_encoder(
         for p in model.parameters():
             p.requires_grad_(False)
         initial_value = validate()
-        with _seeded(seed, "training-proposals", place):
+        with seeded(seed, "training-proposals", place):
             result = train(
                 encoder,
                 loss,

@@ -208,6 +208,7 @@ def _select(
     if xi is None and yi is None:
         xi, yi = data[:1], data[1:]
     elif xi is None:
+        assert yi is not None
         xi = [i for i in data if i not in set(yi)]
     elif yi is None:
         yi = [i for i in data if i not in set(xi)]

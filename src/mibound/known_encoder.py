@@ -14,23 +14,22 @@ import torch
 from torch import Tensor, nn
 from torch.distributions import Distribution
 
-from mibound._checks import InvalidTypeError, InvalidValueError
+from mibound._checks import InvalidTypeError, InvalidValueError, check_seed
 from mibound._known import (
     _MEMORY_BUDGET,
     Encoder,
     _bounds,
     _check_batch_size,
-    _check_seed,
     _chunked,
     _mean_stderr,
 )
 from mibound._placement import check_device, check_dtype, module_place, place_settings
+from mibound._random import torch_generator
 from mibound.bounds import (
     infonce,
 )
 from mibound.encoders import (
     _check_int,
-    _generator,
 )
 from mibound.results import Bounds
 
@@ -88,7 +87,7 @@ def known_conditional(
             f"encoder: expected a callable x -> Distribution over z, got {type(encoder).__name__}"
         )
     k = _check_int("k", k, 1)
-    _check_seed(seed)
+    check_seed(seed)
     x_np = as_samples("x", x, min_n=2, check_variance=False)
     total = len(x_np)
     if n is not None:
@@ -109,8 +108,9 @@ def known_conditional(
     dtype = check_dtype(dtype) or own_dtype
     place = check_device(device) or own_device
     if own is not None and own[0] != place:
-        encoder = copy.deepcopy(encoder).to(place)  # the caller's encoder is not moved
-    perm = torch.randperm(total, generator=_generator(seed, "shuffle"))[: blocks * (k + 1)]
+        module: Any = copy.deepcopy(encoder)
+        encoder = module.to(place)  # a copy: the caller's encoder is not moved
+    perm = torch.randperm(total, generator=torch_generator(seed, "shuffle"))[: blocks * (k + 1)]
     xs = torch.as_tensor(x_np[perm.numpy()], dtype=dtype, device=place)
     xs = xs.reshape(blocks, k + 1, -1)
     size = batch_size or max(1, _MEMORY_BUDGET // ((k + 1) ** 2 * max(1, xs.shape[-1])))

@@ -16,14 +16,13 @@ from typing import Any, Literal
 import torch
 from torch import Tensor, nn
 
-from mibound._checks import InvalidTypeError, InvalidValueError
+from mibound._checks import InvalidTypeError, InvalidValueError, check_seed
 from mibound._known import (
     Encoder,
     _bounds,
     _check_batch_size,
     _check_encoder,
     _check_model,
-    _check_seed,
     _chunked,
     _default_batch,
     _known,
@@ -33,6 +32,7 @@ from mibound._known import (
     _snis_settings,
 )
 from mibound._placement import model_place, placed
+from mibound._random import seeded, torch_generator
 from mibound.bounds import (
     iwae_upper,
     multisample_lower,
@@ -40,8 +40,6 @@ from mibound.bounds import (
 from mibound.encoders import (
     GaussianEncoder,
     _check_int,
-    _generator,
-    _seeded,
     fit_encoder,
     initialise_linear,
 )
@@ -207,13 +205,13 @@ def sandwich(
     encoder = _check_encoder(encoder)
     if method not in ("snis", "ais"):
         raise InvalidValueError(f"method: expected 'snis' or 'ais', got {method!r}")
-    _check_seed(seed)
+    check_seed(seed)
     if method == "ais" and k is not None:
         raise InvalidValueError("k: applies to method='snis' only (AIS uses steps and chains)")
     model, encoder, place, model_dtype = placed(model, encoder, device, dtype)
     if method == "ais":
         fitted: dict[str, Any] = {}
-        with _seeded(seed, "fit", place):
+        with seeded(seed, "fit", place):
             encoder = _fit_if_asked(model, encoder, fit, fit_steps, 16, seed, progress, fitted)
         from mibound.ais import ais_sandwich
 
@@ -243,9 +241,9 @@ def sandwich(
     _check_batch_size(batch_size)
     settings: dict[str, Any] = {"k": k, "n": n, "seed": seed}
 
-    with _seeded(seed, "data", place), torch.no_grad():
-        x, z0 = model.sample(n, generator=_generator(seed, "data", place))
-    with _seeded(seed, "fit", place):
+    with seeded(seed, "data", place), torch.no_grad():
+        x, z0 = model.sample(n, generator=torch_generator(seed, "data", place))
+    with seeded(seed, "fit", place):
         encoder = _fit_if_asked(
             model, encoder, fit, fit_steps, min(k, 16), seed, progress, settings
         )

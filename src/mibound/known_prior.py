@@ -15,21 +15,19 @@ import torch
 from torch import Tensor, nn
 from torch.distributions import Distribution
 
-from mibound._checks import InvalidTypeError, InvalidValueError
+from mibound._checks import InvalidTypeError, InvalidValueError, check_seed
 from mibound._known import (
     _bounds,
-    _check_seed,
     _mean_stderr,
 )
 from mibound._placement import place_settings
+from mibound._random import seeded, torch_generator
 from mibound.bounds import (
     multisample_lower,
 )
 from mibound.encoders import (
     GaussianEncoder,
     _check_int,
-    _generator,
-    _seeded,
 )
 from mibound.results import Bounds
 
@@ -44,6 +42,11 @@ _NO_UPPER = (
 
 class _PairEnergy(nn.Module):
     """f(x, z): an MLP on the standardised pair, zero at initialisation; broadcasts x and z."""
+
+    x_shift: Tensor
+    x_scale: Tensor
+    z_shift: Tensor
+    z_scale: Tensor
 
     def __init__(self, x_dim: int, z_dim: int, hidden: int, layers: int) -> None:
         super().__init__()
@@ -163,7 +166,7 @@ def known_marginal(
     k = _check_int("k", k, 1)
     _check_int("steps", steps, 1)
     _check_int("batch_size", batch_size, 1)
-    _check_seed(seed)
+    check_seed(seed)
     if not (isinstance(test_fraction, float) and 0.0 < test_fraction < 1.0):
         raise InvalidValueError(f"test_fraction: expected a float in (0, 1), got {test_fraction!r}")
     if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
@@ -199,7 +202,7 @@ def known_marginal(
             "prior: log p(z) is not finite at some of the given z; wrong prior?"
         )
 
-    perm = torch.randperm(n, generator=_generator(seed, "split")).to(place)
+    perm = torch.randperm(n, generator=torch_generator(seed, "split")).to(place)
     n_test = max(2, round(test_fraction * n))
     n_val = max(2, (n - n_test) // 5)
     n_train = n - n_test - n_val
@@ -207,7 +210,7 @@ def known_marginal(
         raise InvalidValueError(f"x, z: too few pairs ({n}) for a train/validation/test split")
     test, val, tr = perm[:n_test], perm[n_test : n_test + n_val], perm[n_test + n_val :]
 
-    with _seeded(seed, "initialisation", place):
+    with seeded(seed, "initialisation", place):
         encoder = GaussianEncoder(x_dim, z_dim, hidden, layers).to(device=place, dtype=dtype)
         energy = _PairEnergy(x_dim, z_dim, hidden, layers).to(device=place, dtype=dtype)
     with torch.no_grad():
@@ -228,11 +231,11 @@ def known_marginal(
         return multi.mean()
 
     def validate() -> float:
-        with torch.no_grad(), _seeded(seed, "validation-proposals", place):
+        with torch.no_grad(), seeded(seed, "validation-proposals", place):
             multi, _ = _marginal_terms(encoder, energy, log_prior, xs[val], zs[val], k, False)
             return float(multi.mean())
 
-    with _seeded(seed, "training-proposals", place):
+    with seeded(seed, "training-proposals", place):
         result = train(
             both,
             objective,
@@ -246,7 +249,7 @@ def known_marginal(
             progress=progress,
             description=f"known marginal (K={k})",
         )
-    with torch.no_grad(), _seeded(seed, "test-proposals", place):
+    with torch.no_grad(), seeded(seed, "test-proposals", place):
         multi, ba = _marginal_terms(encoder, energy, log_prior, xs[test], zs[test], k, False)
     lower, lower_se = _mean_stderr(multi)
     ba_value, ba_se = _mean_stderr(ba)

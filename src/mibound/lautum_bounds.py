@@ -11,13 +11,13 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from mibound._checks import check_seed
 from mibound._known import (
     Encoder,
     _bounds,
     _check_batch_size,
     _check_encoder,
     _check_model,
-    _check_seed,
     _chunked,
     _default_batch,
     _known,
@@ -26,14 +26,13 @@ from mibound._known import (
     _snis_settings,
 )
 from mibound._placement import placed
+from mibound._random import seeded, torch_generator
 from mibound.bounds import (
     lautum_lower,
     lautum_upper,
 )
 from mibound.encoders import (
     _check_int,
-    _generator,
-    _seeded,
 )
 from mibound.models.base import LatentVariableModel
 from mibound.results import Bounds
@@ -91,11 +90,11 @@ def lautum(
     encoder = _check_encoder(encoder)
     k = _check_int("k", k, 1)
     n = _check_int("n", n, 2)
-    _check_seed(seed)
+    check_seed(seed)
     _check_batch_size(batch_size)
     model, encoder, place, model_dtype = placed(model, encoder, device, dtype)
-    with _seeded(seed, "data", place), torch.no_grad():
-        g = _generator(seed, "data", place)
+    with seeded(seed, "data", place), torch.no_grad():
+        g = torch_generator(seed, "data", place)
         x, z0 = model.sample(n, generator=g)
         _, z_indep = model.sample(n, generator=g)
     size = batch_size or _default_batch(k, x, z0, n)

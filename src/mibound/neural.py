@@ -76,8 +76,10 @@ import torch
 from torch import Tensor, nn
 
 from mibound import bounds, diagnostics
-from mibound._checks import InvalidTypeError, InvalidValueError
+from mibound._checks import InvalidTypeError, InvalidValueError, check_int, check_seed
 from mibound._inputs import as_pair, power_of_two_scale, row_groups, same_columns
+from mibound._random import numpy_rng, seeded, torch_generator
+from mibound._stats import Z95
 from mibound.critics import CRITICS, Standardizer, make_critic, mlp
 from mibound.results import Estimate
 from mibound.train import TrainResult, train
@@ -91,7 +93,6 @@ METHODS: tuple[str, ...] = ("nwj", "dv", "mine", "infonce", "tuba", "alpha", "js
 #: bound) 0.91 (0.09), 1.85 (0.16), 3.52 (0.49), 5.00 (1.01); InfoNCE 0.94, 1.82, 3.32, 4.30;
 #: NWJ 0.90, 1.87, 3.45, 4.09 (benchmarks/README.md). Use ``"alpha"`` for a lower bound.
 DEFAULT_METHOD = "smile"
-_Z95 = 1.959963984540054
 _MAX_BATCH = 128
 _MIN_BATCH = 8
 _REPORTED = {
@@ -218,16 +219,16 @@ def neural_estimate(
     # inputs anyway, and values such as x * 1e300 would overflow its variances (or float32).
     xa, ya = power_of_two_scale(xa, outside=2.0**60), power_of_two_scale(ya, outside=2.0**60)
     n = xa.shape[0]
-    seed = _int("seed", seed, minimum=0)
+    seed = check_seed(seed)
     if not isinstance(critic, str) or critic not in CRITICS:
         raise InvalidValueError(f"critic: expected one of {', '.join(CRITICS)}, got {critic!r}")
-    hidden = _int("hidden", hidden)
-    layers = _int("layers", layers, minimum=0)
-    embed_dim = _int("embed_dim", embed_dim)
-    steps = _int("steps", steps)
-    eval_every = _int("eval_every", eval_every)
-    patience = _int("patience", patience)
-    eval_batches = _int("eval_batches", eval_batches)
+    hidden = check_int("hidden", hidden)
+    layers = check_int("layers", layers, minimum=0)
+    embed_dim = check_int("embed_dim", embed_dim)
+    steps = check_int("steps", steps)
+    eval_every = check_int("eval_every", eval_every)
+    patience = check_int("patience", patience)
+    eval_batches = check_int("eval_batches", eval_batches)
     lr = _positive_float("lr", lr)
     if isinstance(weight_decay, bool) or not isinstance(weight_decay, (int, float)):
         raise InvalidTypeError(
@@ -247,7 +248,7 @@ def neural_estimate(
     if not isinstance(progress, bool):
         raise InvalidTypeError(f"progress: expected True or False, got {type(progress).__name__}")
     if threads is not None:
-        threads = _int("threads", threads)
+        threads = check_int("threads", threads)
     fractions = _split(split)
     torch_dtype = _dtype(dtype)
     dev = _device(device)
@@ -329,7 +330,7 @@ def _fit(
 
     # Splits from the seed, with every copy of a row on the side of its first copy;
     # standardisation fitted on the training split only.
-    order = np.random.default_rng(seed).permutation(n)
+    order = numpy_rng(seed, "neural.split").permutation(n)
     labels, distinct = row_groups(xa, ya)
     parts, split_note = _group_split(order, labels, distinct, (n_train, n_val), batch)
     n_train, n_val, n_test = (len(part) for part in parts)
@@ -342,10 +343,12 @@ def _fit(
     module = _build(
         method, critic, xa.shape[1], ya.shape[1], hidden, layers, embed_dim, activation, seed
     )
-    module["critic"].x_norm.fit(x_tr.cpu().to(torch_dtype))
-    module["critic"].y_norm.fit(y_tr.cpu().to(torch_dtype))
+    net: Any = module["critic"]
+    net.x_norm.fit(x_tr.cpu().to(torch_dtype))
+    net.y_norm.fit(y_tr.cpu().to(torch_dtype))
     if "baseline" in module:
-        module["baseline"][0].fit(x_tr.cpu().to(torch_dtype))
+        baseline: Any = module["baseline"]
+        baseline[0].fit(x_tr.cpu().to(torch_dtype))
     module = module.to(device=dev, dtype=torch_dtype)
 
     objective_fn = _objective(method, tau=tau, alpha=alpha, mine_rate=mine_rate)
@@ -370,7 +373,9 @@ def _fit(
         return objective_fn(*scores_and_baseline(*data))
 
     # Fixed validation batches: the same disjoint batches at every evaluation.
-    val_index = _partitions(n_val, batch, passes=1, seed=seed + 1, limit=16).to(dev)
+    val_index = _partitions(
+        n_val, batch, passes=1, seed=seed, purpose="neural.validation-batches", limit=16
+    ).to(dev)
 
     def validate() -> float:
         values = []
@@ -398,7 +403,9 @@ def _fit(
     # Held-out value on the untouched test split.
     m = n_test // batch
     passes = max(1, min(50, math.ceil(eval_batches / m)))
-    test_index = _partitions(n_test, batch, passes=passes, seed=seed + 2).to(dev)
+    test_index = _partitions(
+        n_test, batch, passes=passes, seed=seed, purpose="neural.test-batches"
+    ).to(dev)
     report = _report(method, tau=tau, alpha=alpha)
     module.eval()
 
@@ -419,7 +426,9 @@ def _fit(
 
     # The same bound on training pairs (for the over-fitting diagnostic only).
     m_train = min(n_train // batch, max(m, 1))
-    train_index = _partitions(n_train, batch, passes=1, seed=seed + 3, limit=m_train).to(dev)
+    train_index = _partitions(
+        n_train, batch, passes=1, seed=seed, purpose="neural.train-eval-batches", limit=m_train
+    ).to(dev)
     train_value = float(bound_on(x_tr, y_tr, train_index)[0].mean())
 
     ceiling = _ceiling(method, batch, alpha)
@@ -437,7 +446,7 @@ def _fit(
             "sample size, not by the MI"
         )
     kind = "estimate" if method in ("smile", "dv", "mine") else "lower bound"
-    below = diagnostics.negative(value, value + _Z95 * stderr, kind=kind)
+    below = diagnostics.negative(value, value + Z95 * stderr, kind=kind)
     for note in (overfit, diagnostics.duplicates(n, distinct, method=method), split_note, below):
         if note:
             notes.append(note)
@@ -508,7 +517,7 @@ def _fit(
     return Estimate(
         value=value,
         stderr=stderr,
-        ci=(value - _Z95 * stderr, value + _Z95 * stderr),
+        ci=(value - Z95 * stderr, value + Z95 * stderr),
         kind=kind,
         method=method,
         n=n,
@@ -692,9 +701,8 @@ def _build(
     activation: str,
     seed: int,
 ) -> nn.ModuleDict:
-    """The critic (and TUBA/α baseline), initialised from ``seed`` without touching global RNG."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    """The critic (and TUBA/α baseline), initialised on a named stream of ``seed``."""
+    with seeded(seed, "neural.initialisation"):
         modules: dict[str, nn.Module] = {
             "critic": make_critic(
                 critic,
@@ -755,12 +763,14 @@ def _group_split(
     )
 
 
-def _partitions(n: int, batch: int, *, passes: int, seed: int, limit: int | None = None) -> Tensor:
+def _partitions(
+    n: int, batch: int, *, passes: int, seed: int, purpose: str, limit: int | None = None
+) -> Tensor:
     """Indices (passes * m, batch): each pass is a random partition into m disjoint batches."""
     m = n // batch
     if limit is not None:
         m = min(m, limit)
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch_generator(seed, purpose)
     rows = [
         torch.randperm(n, generator=generator)[: m * batch].view(m, batch) for _ in range(passes)
     ]
@@ -771,14 +781,6 @@ def _chunks(index: Tensor, critic: str, batch: int) -> list[Tensor]:
     """Groups of batches small enough to evaluate at once (the concat critic is O(B^2))."""
     per = max(1, (2**22 if critic == "concat" else 2**24) // (batch * batch * 64))
     return list(index.split(per))
-
-
-def _int(name: str, value: object, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise InvalidTypeError(f"{name}: expected an integer, got {type(value).__name__} {value!r}")
-    if value < minimum:
-        raise InvalidValueError(f"{name}: expected an integer >= {minimum}, got {value!r}")
-    return int(value)
 
 
 def _positive_float(name: str, value: object, *, allow_inf: bool = False) -> float:
@@ -830,7 +832,7 @@ def _batch_size(batch_size: object, n: int, n_train: int, n_val: int, n_test: in
                 f"got {n}; use method='ksg' or 'gaussian', or pass a smaller batch_size"
             )
         return batch
-    batch = _int("batch_size", batch_size, minimum=4)
+    batch = check_int("batch_size", batch_size, minimum=4)
     for name, size, factor in (
         ("test", n_test, 2),
         ("validation", n_val, 1),

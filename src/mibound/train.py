@@ -17,7 +17,9 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from mibound._checks import InvalidTypeError, InvalidValueError
+from mibound._checks import InvalidTypeError, InvalidValueError, check_int
+from mibound._progress import stderr_console
+from mibound._random import torch_generator
 
 __all__ = ["TrainResult", "train"]
 
@@ -57,12 +59,6 @@ def _parameters(module: nn.Module | Iterable[Tensor]) -> list[Tensor]:
                 f"module: expected tensors as parameters, got {type(p).__name__}"
             )
     return [p for p in params if p.requires_grad]
-
-
-def _check_positive_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidValueError(f"{name}: expected a positive integer, got {value!r}")
-    return value
 
 
 def train(
@@ -124,9 +120,9 @@ def train(
         ValueError: Non-positive ``steps``/``eval_every``/``patience``, non-positive ``lr``,
             or an objective that becomes NaN.
     """
-    steps = _check_positive_int("steps", steps)
-    eval_every = _check_positive_int("eval_every", eval_every)
-    patience = _check_positive_int("patience", patience)
+    steps = check_int("steps", steps)
+    eval_every = check_int("eval_every", eval_every)
+    patience = check_int("patience", patience)
     if not (isinstance(lr, (int, float)) and lr > 0 and math.isfinite(lr)):
         raise InvalidValueError(f"lr: expected a positive number, got {lr!r}")
     if min_steps is None:
@@ -136,7 +132,7 @@ def train(
     params = _parameters(module)
     optimiser = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
     gen_device = torch.device(device) if device is not None else params[0].device
-    generator = torch.Generator(device=gen_device).manual_seed(int(seed))
+    generator = torch_generator(seed, "train.minibatches", gen_device)
 
     history: dict[str, list[float]] = {"step": [], "train": []}
     if validate is not None:
@@ -153,7 +149,7 @@ def train(
     if progress:
         from rich.progress import Progress
 
-        bar = Progress(transient=True, console=_stderr_console())
+        bar = Progress(transient=True, console=stderr_console())
         bar.start()
         task_id = bar.add_task(description, total=steps)
 
@@ -225,9 +221,3 @@ def train(
         converged=converged,
         seconds=time.perf_counter() - start,
     )
-
-
-def _stderr_console() -> Any:
-    from rich.console import Console
-
-    return Console(stderr=True)

@@ -52,7 +52,7 @@ def _expected() -> str:
 
 def _parse_builtin(spec: str) -> tuple[Any, str]:
     from mibound.cli import UserError
-    from mibound.models import GaussianMixture, LinearGaussian
+    from mibound.models import GaussianMixture, LatentVariableModel, LinearGaussian
 
     name, _, rest = spec.partition(":")
     name = name.strip().lower()
@@ -74,6 +74,7 @@ def _parse_builtin(spec: str) -> tuple[Any, str]:
         except ValueError:
             kind = "an integer" if types[key] is int else "a number"
             raise UserError(f"MODEL: parameter {key} expects {kind}, got {raw.strip()!r}") from None
+    model: LatentVariableModel
     try:
         if name == "linear-gaussian":
             model = LinearGaussian.with_mutual_information(
@@ -179,12 +180,12 @@ def resolve_encoder(
 ) -> tuple[Any, str, dict[str, Any]]:
     """Chooses the proposal; returns ``(encoder or None, description, fit summary)``."""
     from mibound._placement import model_place
+    from mibound._random import seeded
     from mibound.cli import UserError
     from mibound.encoders import (
         ExactPosterior,
         GaussianEncoder,
         _latent_dims,
-        _seeded,
         fit_encoder,
         initialise_linear,
     )
@@ -222,7 +223,7 @@ def resolve_encoder(
         raise UserError(f"--proposal fit: {err}") from None
     steps = fit_steps or 2000
     place, dtype = model_place(model)
-    with _seeded(seed, "fit", place):  # the same stream as mibound.sandwich(fit=True)
+    with seeded(seed, "fit", place):  # the same stream as mibound.sandwich(fit=True)
         fitted = GaussianEncoder(x_dim, z_dim).to(device=place, dtype=dtype)
         initialise_linear(fitted, model, seed=seed)
         result = fit_encoder(model, fitted, k=min(k, 16), steps=steps, seed=seed, progress=progress)

@@ -66,7 +66,7 @@ def command(
         raise UserError("--address: only with --executor ray")
     if retry_failed and not resume:
         raise UserError("--retry-failed: only with --resume")
-    chosen = suite(suite_name) if suite_name is not None else load_config(config)
+    chosen = suite(suite_name) if suite_name is not None else load_config(str(config))
     out_dir = out or f"bench-{chosen.name}"
     if dry_run:
         _dry_run(chosen, out_dir, resume)

@@ -91,6 +91,7 @@ def command(
         if method.lower() != "ksg":
             raise UserError(f"--k applies to --method ksg only, not {method}")
         options["k"] = k
+    discrete: bool | list[str] | None
     if discrete_spec == "auto":
         discrete = None
     elif discrete_spec == "none":

@@ -418,7 +418,7 @@ def _bmi_like() -> Suite:
     )
     names = [n for f in families for n in tasks.names(f) if not n.startswith("cube-y(")]
     names = [n for n in names if tasks.get(n).dim_x <= 50]
-    estimators = [
+    estimators: list[dict[str, Any]] = [
         {"method": "ksg"},
         {"method": "gaussian"},
         {"method": "smile", "steps": 2000, "batch_size": 256},

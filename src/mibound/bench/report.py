@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from mibound._checks import InvalidValueError
+from mibound._checks import InvalidValueError, optional_import
 
 __all__ = [
     "estimate_table",
@@ -283,11 +283,10 @@ def failure_list(rows: Iterable[Row]) -> str:
 
 
 def _figure(width: float, height: float) -> Any:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height), dpi=110)
-    FigureCanvasAgg(fig)
+    backend = optional_import("matplotlib.backends.backend_agg", "plot", "figures")
+    figure = optional_import("matplotlib.figure", "plot", "figures")
+    fig = figure.Figure(figsize=(width, height), dpi=110)
+    backend.FigureCanvasAgg(fig)
     return fig
 
 
@@ -424,6 +423,7 @@ def write_report(
     """
     from mibound.bench.runner import latest_rows, read_results
 
+    optional_import("matplotlib", "plot", "reports")  # fail before any work, naming the extra
     source = None
     if isinstance(results, (str, Path)):
         source = Path(results)
@@ -431,7 +431,7 @@ def write_report(
         if not rows:
             raise InvalidValueError(f"RESULTS: {source} holds no result rows")
     else:
-        rows = list(results)
+        rows = [dict(row) for row in results]
     rows = latest_rows(rows)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from mibound._checks import InvalidValueError, error_name
+from mibound._stats import Z95
 
 __all__ = [
     "RESULTS_FILE",
@@ -130,8 +131,8 @@ def _run_sandwich(cell: Mapping[str, Any], task: Any) -> dict[str, Any]:
         "upper_stderr": bounds.upper_stderr,
         "stderr": None,
         "ci": [
-            lower - 1.96 * bounds.lower_stderr,
-            upper + 1.96 * bounds.upper_stderr
+            lower - Z95 * bounds.lower_stderr,
+            upper + Z95 * bounds.upper_stderr
             if upper is not None and bounds.upper_stderr is not None
             else None,
         ],
@@ -150,7 +151,7 @@ def _run_staircase(cell: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "value": value,
         "stderr": stderr,
-        "ci": [value - 1.96 * stderr, value + 1.96 * stderr],
+        "ci": [value - Z95 * stderr, value + Z95 * stderr],
         "kind": "estimate" if cell["method"] in ("smile", "dv", "mine") else "lower bound",
         "diagnostics": [],
         "history": out["history"],

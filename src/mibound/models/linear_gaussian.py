@@ -36,6 +36,9 @@ class LinearGaussian(LatentVariableModel):
         2.3026
     """
 
+    W: Tensor
+    sigma: Tensor
+
     def __init__(self, W: Tensor, sigma: float | Tensor) -> None:
         super().__init__()
         if not isinstance(W, Tensor):
@@ -112,9 +115,10 @@ class LinearGaussian(LatentVariableModel):
     def sample(self, n: int, *, generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
         if not isinstance(n, int) or n < 1:
             raise InvalidValueError(f"n: expected a positive integer, got {n!r}")
-        opts = {"dtype": self.W.dtype, "device": self.W.device, "generator": generator}
-        z0 = torch.randn(n, self.latent_dim, **opts)
-        x = z0 @ self.W.T + self.sigma * torch.randn(n, self.data_dim, **opts)
+        dtype, device = self.W.dtype, self.W.device
+        z0 = torch.randn(n, self.latent_dim, dtype=dtype, device=device, generator=generator)
+        noise = torch.randn(n, self.data_dim, dtype=dtype, device=device, generator=generator)
+        x = z0 @ self.W.T + self.sigma * noise
         return x, z0
 
     def _posterior_cov(self) -> Tensor:

@@ -51,6 +51,10 @@ class GaussianMixture(LatentVariableModel):
         True
     """
 
+    log_weights: Tensor
+    means: Tensor
+    sigma: Tensor
+
     def __init__(
         self,
         weights: Tensor,
@@ -247,7 +251,7 @@ class GaussianMixture(LatentVariableModel):
         """Monte Carlo standard error of :meth:`lautum_information` at its defaults."""
         return self._stratified("li", 400_000, 0)[1]
 
-    def _apply(self, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def _apply(self, fn, *args, **kwargs):
         self._cache = {}
         return super()._apply(fn, *args, **kwargs)
 

@@ -9,7 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from mibound._checks import InvalidTypeError, InvalidValueError
+from mibound._checks import InvalidTypeError, InvalidValueError, check_int
+from mibound._checks import check_seed as _check_seed
 
 __all__ = ["Task"]
 
@@ -20,19 +21,7 @@ def _format_number(value: float) -> str:
 
 
 def _check_positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise InvalidValueError(f"{name}: expected a positive integer, got {value!r}")
-    return int(value)
-
-
-def _check_seed(seed: Any) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise InvalidTypeError(
-            f"seed: expected a non-negative integer (explicit seeds only), got {seed!r}"
-        )
-    if seed < 0:
-        raise InvalidValueError(f"seed: expected a non-negative integer, got {seed!r}")
-    return int(seed)
+    return check_int(name, value, 1)
 
 
 def _check_real(name: str, value: Any, low: float, high: float, *, closed: bool = False) -> float:
