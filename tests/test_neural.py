@@ -448,8 +448,7 @@ def test_stderr_uses_within_partition_deviations() -> None:
 def test_reported_value_is_the_bound_named_in_settings(method: str) -> None:
     # settings["reported_bound"] names the bound; the held-out value must be computed with it
     # (e.g. js reports NWJ on the JS-trained critic, not SMILE or the JS objective).
-    from mibound import bounds
-    from mibound.neural import _report
+    from mibound import bounds, methods
 
     reported = {
         "nwj": "nwj",
@@ -471,7 +470,7 @@ def test_reported_value_is_the_bound_named_in_settings(method: str) -> None:
         "smile": (tau,),
     }.get(reported, ())
     expected = getattr(bounds, reported)(scores, *extra)
-    got = _report(method, tau=tau, alpha=alpha)(scores, log_a)
+    got = methods.NEURAL[method].reported_value(scores, log_a, tau, alpha)
     torch.testing.assert_close(got, expected, rtol=0, atol=1e-12)
 
 

@@ -113,3 +113,26 @@ def test_matrix_command(tmp_path: Path, capsys) -> None:
     assert "guessed discrete" in capsys.readouterr().out
     assert main(["matrix", str(path), "--discrete", "q"]) == 2
     assert "--discrete: no column 'q'" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_ray_executor_matches_local() -> None:
+    pytest.importorskip("ray", reason="ray is not installed (pip install 'mibound[ray]')")
+    table, names = _table(400)
+    local = pairwise(table, "ksg", names=names, discrete=["label"])
+    ray = pairwise(table, "ksg", names=names, discrete=["label"], executor="ray", n_jobs=1)
+    np.testing.assert_array_equal(local.values, ray.values)
+
+
+def test_plot_without_matplotlib_names_the_extra(monkeypatch, tmp_path: Path, capsys) -> None:
+    import sys
+
+    table, names = _table(200)
+    m = pairwise(table, "gaussian", names=names)
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    with pytest.raises(ImportError, match=r"pip install 'mibound\[plot\]'"):
+        m.plot()
+    path = tmp_path / "d.csv"
+    np.savetxt(path, table, delimiter=",", header=",".join(names), comments="")
+    assert main(["matrix", str(path), "--plot", str(tmp_path / "m.png")]) == 2
+    assert "--plot: needs matplotlib" in capsys.readouterr().err

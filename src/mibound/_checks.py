@@ -111,8 +111,10 @@ def check_number(
     high: float = math.inf,
     low_open: bool = True,
     high_open: bool = True,
+    finite: bool = True,
 ) -> float:
-    """A finite real number in the interval from ``low`` to ``high`` (open ends by default).
+    """A real number in the interval from ``low`` to ``high`` (open ends by default), finite
+    unless ``finite`` is False (then an infinite end inside the interval is allowed).
 
     Raises:
         InvalidTypeError: Not a real number (bools included).
@@ -123,7 +125,7 @@ def check_number(
     number = float(value)
     below = number <= low if low_open else number < low
     above = number >= high if high_open else number > high
-    if not math.isfinite(number) or below or above:
+    if math.isnan(number) or (finite and math.isinf(number)) or below or above:
         left = "(" if low_open else "["
         right = ")" if high_open else "]"
         raise InvalidValueError(

@@ -16,21 +16,30 @@ sample, so both directions are available and :math:`I(X; Z) = \mathbb{E}[\log p(
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 from torch.distributions import Distribution, Independent, MultivariateNormal, Normal
 
-from mibound._checks import InvalidTypeError, InvalidValueError, check_number, check_seed
+from mibound._checks import (
+    InvalidTypeError,
+    InvalidValueError,
+    check_bool,
+    check_number,
+    check_seed,
+)
 from mibound._checks import check_int as _check_int
 from mibound._known import _known
-from mibound._placement import placed
-from mibound._progress import stderr_console
+from mibound._placement import place_settings, placed
+from mibound._progress import progress_bar
 from mibound._random import seeded, torch_generator
+from mibound._stats import mean_stderr
 from mibound.bounds import log_mean_exp
 from mibound.results import Bounds
 
@@ -444,6 +453,71 @@ def ais_sandwich(
         decoder-based generative models", https://arxiv.org/abs/1611.04273.
     """
     start = time.perf_counter()
+    _check_model_and_encoder(model, encoder)
+    opts = _Options(
+        n=_check_int("n", n, 1),
+        chains=_check_int("chains", chains, 1),
+        hmc_steps=_check_int("hmc_steps", hmc_steps, 1),
+        step_size=check_number("step_size", step_size, low=0.0),
+        target_accept=check_number("target_accept", target_accept, low=0.0, high=1.0),
+        adapt=check_bool("adapt", adapt),
+        pilot_chains=_check_int("pilot_chains", pilot_chains, 1),
+        batch_size=_check_int("batch_size", n if batch_size is None else batch_size, 1),
+        betas=_make_schedule(schedule, steps, torch.float64, torch.device("cpu")).tolist(),
+    )
+    seed = check_seed(seed)
+    model, encoder, device, dtype = placed(model, encoder, device, dtype)
+    x_all, z0_all = _simulate(model, opts.n, seed, device, dtype)
+    generator = torch_generator(seed, "ais.chains", device)
+    runs = (3 if opts.adapt and opts.T > 1 else 2) * opts.T * math.ceil(opts.n / opts.batch_size)
+    batches: list[_BatchResult] = []
+    with _frozen(model), progress_bar("AIS / BDMC", runs, progress) as tick:
+        for lo in range(0, opts.n, opts.batch_size):
+            x, z0 = x_all[lo : lo + opts.batch_size], z0_all[lo : lo + opts.batch_size]
+            batches.append(_run_batch(model, encoder, x, z0, opts, generator, tick))
+    settings: dict[str, Any] = {
+        "schedule": schedule if isinstance(schedule, str) else "custom",
+        "betas": opts.betas if not isinstance(schedule, str) else None,
+        "encoder": "prior"
+        if encoder is None
+        else getattr(encoder, "__name__", None) or type(encoder).__name__,
+        "seed": seed,
+        **place_settings(device, dtype),
+    }
+    return _result(model, encoder, opts, batches, settings, start)
+
+
+@dataclass(frozen=True)
+class _Options:
+    """The validated settings of one :func:`ais_sandwich` call."""
+
+    n: int
+    chains: int
+    hmc_steps: int
+    step_size: float
+    target_accept: float
+    adapt: bool
+    pilot_chains: int
+    batch_size: int
+    betas: list[float]
+
+    @property
+    def T(self) -> int:
+        return len(self.betas) - 1
+
+
+@dataclass
+class _BatchResult:
+    """Per-data-point lower and upper terms of one batch, acceptance sums, tuned step sizes."""
+
+    lower: Tensor
+    upper: Tensor
+    accept_forward: float
+    accept_reverse: float
+    tuned: Tensor | None
+
+
+def _check_model_and_encoder(model: Any, encoder: Any) -> None:
     for attr in ("prior", "likelihood", "sample", "log_joint"):
         if not callable(getattr(model, attr, None)):
             raise InvalidTypeError(
@@ -457,35 +531,18 @@ def ais_sandwich(
         raise InvalidTypeError(
             f"encoder: expected None or a callable x -> Distribution, got {type(encoder).__name__}"
         )
-    n = _check_int("n", n, 1)
-    chains = _check_int("chains", chains, 1)
-    hmc_steps = _check_int("hmc_steps", hmc_steps, 1)
-    pilot_chains = _check_int("pilot_chains", pilot_chains, 1)
-    step_size = check_number("step_size", step_size, low=0.0)
-    if isinstance(target_accept, bool) or not isinstance(target_accept, (int, float)):
-        raise InvalidTypeError(f"target_accept: expected a number in (0, 1), got {target_accept!r}")
-    if not 0.0 < target_accept < 1.0:
-        raise InvalidValueError(
-            f"target_accept: expected a number in (0, 1), got {target_accept!r}"
-        )
-    seed = check_seed(seed)
-    if batch_size is None:
-        batch_size = n
-    batch_size = _check_int("batch_size", batch_size, 1)
-
     if model.prior().support.is_discrete:
         raise InvalidValueError(
             f"model: AIS with HMC needs a continuous latent z, but {type(model).__name__} has a "
             "discrete one; use mibound.sandwich(model, method='snis') (exact enumeration of a "
             "discrete posterior is cheaper anyway)"
         )
-    model, encoder, device, dtype = placed(model, encoder, device, dtype)
-    betas_t = _make_schedule(schedule, steps, torch.float64, torch.device("cpu"))
-    T = betas_t.numel() - 1
-    betas = betas_t.tolist()
-    schedule_name = schedule if isinstance(schedule, str) else "custom"
 
-    generator = torch_generator(seed, "ais.chains", device)
+
+def _simulate(
+    model: Any, n: int, seed: int, device: torch.device, dtype: torch.dtype
+) -> tuple[Tensor, Tensor]:
+    """``(x, z0) ~ p(z) p(x | z)`` on the data stream of ``seed``, shapes (n, d) and (n, k)."""
     # Models that cannot take the generator sample from torch's global RNG: run them on a
     # forked copy on the data stream so that the caller's random state is left untouched.
     with torch.no_grad(), seeded(seed, "ais.data", device):
@@ -496,176 +553,159 @@ def ais_sandwich(
             f"model: expected sample(n) to return x of shape (n, d) and z0 of shape (n, k), got "
             f"{tuple(x_all.shape)} and {tuple(z0_all.shape)}"
         )
-    k = z0_all.shape[-1]
+    return x_all, z0_all
 
-    bar = None
-    if progress:
-        from rich.progress import Progress
 
-        bar = Progress(transient=True, console=stderr_console())
-        bar.start()
-        runs = 3 if adapt and T > 1 else 2
-        task = bar.add_task("AIS / BDMC", total=runs * T * math.ceil(n / batch_size))
-
-    def tick() -> None:
-        if bar is not None:
-            bar.advance(task)
-
-    lower_terms, upper_terms = [], []
-    acc_fwd = acc_rev = 0.0
-    tuned: list[Tensor] = []
-    # Gradients flow to z only: freeze the model's parameters meanwhile (restored below).
+@contextlib.contextmanager
+def _frozen(model: Any) -> Iterator[None]:
+    """Gradients flow to z only: the model's parameters are frozen meanwhile, then restored."""
     frozen = (
         [p for p in model.parameters() if p.requires_grad] if isinstance(model, nn.Module) else []
     )
     for p in frozen:
         p.requires_grad_(False)
     try:
-        for lo in range(0, n, batch_size):
-            x, z0 = x_all[lo : lo + batch_size], z0_all[lo : lo + batch_size]
-            b = x.shape[0]
-            q, extra = _initial(model, encoder, x, k)
-            target = _Target(model, q, x)
-            with torch.no_grad():
-                log_lik0 = model.likelihood(z0).log_prob(x)
-            fixed = torch.full((1, b), step_size, dtype=dtype, device=device)
-            schedule_eps: Tensor | None = None  # (T - 1, b): step size per transition, point
-
-            if adapt and T > 1:
-                # Pilot: forward chains that adapt their step sizes; only the step sizes are
-                # kept (per data point: geometric mean over the pilot chains).
-                # The pilot chains start exactly at f_0 = q, so a few adapting transitions at
-                # β = 0 first find the step size for q without leaving stationarity.
-                z_pilot = _sample(q, (pilot_chains, *extra), generator).to(dtype)
-                warm = _State(z_pilot, target)
-                eps_warm = fixed.expand(pilot_chains, b)
-                for _ in range(_WARMUP):
-                    warm, prob = _hmc_step(warm, 0.0, eps_warm, hmc_steps, target, generator)
-                    eps_warm = eps_warm * torch.exp(2 * _ADAPT_RATE * (prob - target_accept))
-                    eps_warm = eps_warm.clamp(_MIN_STEP, _MAX_STEP)
-                _, _, used = _anneal(
-                    warm,
-                    betas,
-                    lambda t, e=eps_warm: e,  # type: ignore[misc]
-                    hmc_steps,
-                    target,
-                    generator,
-                    tick,
-                    adapt_toward=target_accept,
-                )
-                schedule_eps = torch.stack([e.log().mean(0) for e in used]).exp()
-
-            def fwd_eps(
-                t: int, fixed: Tensor = fixed, tuned: Tensor | None = schedule_eps
-            ) -> Tensor:
-                return fixed if tuned is None else tuned[t - 1 : t]
-
-            def rev_eps(
-                t: int, fixed: Tensor = fixed, tuned: Tensor | None = schedule_eps
-            ) -> Tensor:
-                # the reverse chain's t-th transition is at β_{T−t}
-                return fixed if tuned is None else tuned[T - t - 1 : T - t]
-
-            # Forward: q -> posterior; log w_f is a stochastic lower bound on log p(x).
-            z_init = _sample(q, (chains, *extra), generator).to(dtype)
-            state = _State(z_init, target)
-            if not bool(torch.isfinite(state.log_joint - state.log_q).all()):
-                raise InvalidValueError(
-                    "encoder: log p(x, z) - log q(z | x) is not finite at samples of q; "
-                    "check that q's support lies inside the prior's"
-                )
-            log_w_fwd, a_fwd, _ = _anneal(state, betas, fwd_eps, hmc_steps, target, generator, tick)
-
-            # Reverse: exact posterior sample z0 -> q; Σ_t Δβ ℓ is a stochastic upper bound
-            # on log p(x) (its negative is the log of an unbiased estimate of 1 / p(x)).
-            state = _State(z0.unsqueeze(0).expand(chains, b, k).clone(), target)
-            if not bool(torch.isfinite(state.log_joint - state.log_q).all()):
-                raise InvalidValueError(
-                    "encoder: log q(z0 | x) is not finite at the exact posterior sample z0; "
-                    "q must cover the posterior for the lower bound"
-                )
-            neg, a_rev, _ = _anneal(state, betas[::-1], rev_eps, hmc_steps, target, generator, tick)
-            log_w_rev = -neg  # Σ_t (β_t − β_{t−1}) ℓ(z̃_t)
-
-            upper_terms.append(log_lik0 - log_mean_exp(log_w_fwd, dim=0))
-            lower_terms.append(log_lik0 + log_mean_exp(-log_w_rev, dim=0))
-            acc_fwd += float(a_fwd.sum())
-            acc_rev += float(a_rev.sum())
-            if schedule_eps is not None:
-                tuned.append(schedule_eps)
+        yield
     finally:
         for p in frozen:
             p.requires_grad_(True)
-        if bar is not None:
-            bar.stop()
 
-    lower_t, upper_t = torch.cat(lower_terms), torch.cat(upper_terms)
+
+def _run_batch(
+    model: Any,
+    encoder: Encoder | None,
+    x: Tensor,
+    z0: Tensor,
+    opts: _Options,
+    generator: torch.Generator,
+    tick: Callable[[], None],
+) -> _BatchResult:
+    """Pilot step sizes, forward chains from q, reverse chains from z0, for one batch of data."""
+    b, k = x.shape[0], z0.shape[-1]
+    q, extra = _initial(model, encoder, x, k)
+    target = _Target(model, q, x)
+    with torch.no_grad():
+        log_lik0 = model.likelihood(z0).log_prob(x)
+    fixed = torch.full((1, b), opts.step_size, dtype=x.dtype, device=x.device)
+    tuned = None
+    if opts.adapt and opts.T > 1:
+        tuned = _pilot_step_sizes(q, extra, target, fixed, opts, generator, tick)
+    T = opts.T
+
+    def fwd_eps(t: int) -> Tensor:
+        return fixed if tuned is None else tuned[t - 1 : t]
+
+    def rev_eps(t: int) -> Tensor:  # the reverse chain's t-th transition is at β_{T−t}
+        return fixed if tuned is None else tuned[T - t - 1 : T - t]
+
+    # Forward: q -> posterior; log w_f is a stochastic lower bound on log p(x).
+    state = _State(_sample(q, (opts.chains, *extra), generator).to(x.dtype), target)
+    if not bool(torch.isfinite(state.log_joint - state.log_q).all()):
+        raise InvalidValueError(
+            "encoder: log p(x, z) - log q(z | x) is not finite at samples of q; "
+            "check that q's support lies inside the prior's"
+        )
+    log_w_fwd, a_fwd, _ = _anneal(
+        state, opts.betas, fwd_eps, opts.hmc_steps, target, generator, tick
+    )
+    # Reverse: exact posterior sample z0 -> q; Σ_t Δβ ℓ is a stochastic upper bound on
+    # log p(x) (its negative is the log of an unbiased estimate of 1 / p(x)).
+    state = _State(z0.unsqueeze(0).expand(opts.chains, b, k).clone(), target)
+    if not bool(torch.isfinite(state.log_joint - state.log_q).all()):
+        raise InvalidValueError(
+            "encoder: log q(z0 | x) is not finite at the exact posterior sample z0; "
+            "q must cover the posterior for the lower bound"
+        )
+    neg, a_rev, _ = _anneal(
+        state, opts.betas[::-1], rev_eps, opts.hmc_steps, target, generator, tick
+    )
+    return _BatchResult(
+        lower=log_lik0 + log_mean_exp(neg, dim=0),  # -log w_rev = Σ_t Δβ ℓ(z̃_t) = neg
+        upper=log_lik0 - log_mean_exp(log_w_fwd, dim=0),
+        accept_forward=float(a_fwd.sum()),
+        accept_reverse=float(a_rev.sum()),
+        tuned=tuned,
+    )
+
+
+def _pilot_step_sizes(
+    q: Distribution,
+    extra: tuple[int, ...],
+    target: _Target,
+    fixed: Tensor,
+    opts: _Options,
+    generator: torch.Generator,
+    tick: Callable[[], None],
+) -> Tensor:
+    """Step sizes (T - 1, b) per transition and data point from adapting pilot chains.
+
+    The pilot chains start exactly at f_0 = q, so a few adapting transitions at β = 0 first find
+    the step size for q without leaving stationarity; then they anneal, adapting, and only the
+    step sizes are kept (per data point: the geometric mean over the pilot chains).
+    """
+    b = fixed.shape[-1]
+    warm = _State(_sample(q, (opts.pilot_chains, *extra), generator).to(fixed.dtype), target)
+    eps_warm = fixed.expand(opts.pilot_chains, b)
+    for _ in range(_WARMUP):
+        warm, prob = _hmc_step(warm, 0.0, eps_warm, opts.hmc_steps, target, generator)
+        eps_warm = eps_warm * torch.exp(2 * _ADAPT_RATE * (prob - opts.target_accept))
+        eps_warm = eps_warm.clamp(_MIN_STEP, _MAX_STEP)
+    _, _, used = _anneal(
+        warm,
+        opts.betas,
+        lambda t: eps_warm,
+        opts.hmc_steps,
+        target,
+        generator,
+        tick,
+        adapt_toward=opts.target_accept,
+    )
+    return torch.stack([e.log().mean(0) for e in used]).exp()
+
+
+def _result(
+    model: Any,
+    encoder: Encoder | None,
+    opts: _Options,
+    batches: list[_BatchResult],
+    settings: dict[str, Any],
+    start: float,
+) -> Bounds:
+    """The Bounds: means and standard errors over the n data points, settings, diagnostics."""
+    lower_t = torch.cat([r.lower for r in batches])
+    upper_t = torch.cat([r.upper for r in batches])
     if not (bool(torch.isfinite(lower_t).all()) and bool(torch.isfinite(upper_t).all())):
         raise InvalidValueError(
             "model: AIS produced non-finite log-weights; check the model's densities and "
             "try a smaller step_size"
         )
-    sqrt_n = math.sqrt(n)
-
-    def se(v: Tensor) -> float:
-        return float(v.std()) / sqrt_n if n > 1 else math.inf
-
-    lower, upper = float(lower_t.mean()), float(upper_t.mean())
-    width_se = se(upper_t - lower_t)
-    transitions = max(T - 1, 0) * chains * n
-    accept_fwd = acc_fwd / transitions if transitions else math.nan
-    accept_rev = acc_rev / transitions if transitions else math.nan
+    (lower, lower_se), (upper, upper_se) = mean_stderr(lower_t), mean_stderr(upper_t)
+    width_se = mean_stderr(upper_t - lower_t)[1]
+    transitions = max(opts.T - 1, 0) * opts.chains * opts.n
+    accept_fwd = sum(r.accept_forward for r in batches) / transitions if transitions else math.nan
+    accept_rev = sum(r.accept_reverse for r in batches) / transitions if transitions else math.nan
+    tuned = [r.tuned for r in batches if r.tuned is not None]
+    eps_first = eps_last = opts.step_size
     if tuned:
         tuned_all = torch.cat(tuned, dim=1)  # (T - 1, n)
         eps_first, eps_last = float(tuned_all[0].median()), float(tuned_all[-1].median())
-    else:
-        eps_first = eps_last = step_size
-
     true_value, truth_stderr = _known(model, "mutual_information")
-
-    diagnostics: list[str] = []
-    if encoder is None and upper - lower > max(0.05, 4 * width_se):
-        diagnostics.append(
-            "q is the prior: the forward chains must travel from p(z) to p(z|x); with large MI "
-            "this needs many steps (a fitted encoder narrows the sandwich for the same T)"
-        )
-    for name, rate in (("forward", accept_fwd), ("reverse", accept_rev)):
-        if math.isfinite(rate) and abs(rate - target_accept) > 0.2:
-            diagnostics.append(
-                f"{name} HMC acceptance {rate:.2f} is far from target {target_accept:.2f}; "
-                "adjust step_size or hmc_steps (or increase steps so adaptation can settle)"
-            )
-    if lower - upper > 3 * width_se + 1e-9 * max(1.0, abs(lower)):
-        diagnostics.append(
-            f"lower exceeds upper by {lower - upper:.3g} nats (> 3 standard errors): the chains "
-            "are not mixing (or step-size adaptation is biasing them); increase steps"
-        )
-    if T == 1:
-        diagnostics.append("steps=1: plain importance sampling, no HMC transitions")
-
-    settings: dict[str, Any] = {
-        "n": n,
-        "steps": T,
-        "chains": chains,
-        "schedule": schedule_name,
-        "betas": betas if not isinstance(schedule, str) else None,
-        "hmc_steps": hmc_steps,
-        "step_size": step_size,
-        "adapt": adapt,
-        "target_accept": target_accept,
+    settings = {
+        "n": opts.n,
+        "steps": opts.T,
+        "chains": opts.chains,
+        **settings,
+        "hmc_steps": opts.hmc_steps,
+        "step_size": opts.step_size,
+        "adapt": opts.adapt,
+        "target_accept": opts.target_accept,
         "accept_forward": accept_fwd,
         "accept_reverse": accept_rev,
-        "pilot_chains": pilot_chains if adapt else 0,
+        "pilot_chains": opts.pilot_chains if opts.adapt else 0,
         "step_size_at_beta0": eps_first,
         "step_size_at_beta1": eps_last,
-        "encoder": "prior"
-        if encoder is None
-        else getattr(encoder, "__name__", None) or type(encoder).__name__,
         "width_stderr": width_se,
-        "seed": seed,
-        "device": str(device),
-        "dtype": str(dtype).replace("torch.", ""),
-        "batch_size": batch_size,
+        "batch_size": opts.batch_size,
         "seconds": time.perf_counter() - start,
     }
     if truth_stderr is not None:  # a Monte Carlo ground truth (kept when it is exactly 0)
@@ -673,11 +713,42 @@ def ais_sandwich(
     return Bounds(
         lower=lower,
         upper=upper,
-        lower_stderr=se(lower_t),
-        upper_stderr=se(upper_t),
+        lower_stderr=lower_se,
+        upper_stderr=upper_se,
         true_value=true_value,
         quantity="mutual information",
         method="ais",
         settings=settings,
-        diagnostics=diagnostics,
+        diagnostics=_diagnostics(encoder, opts, lower, upper, width_se, accept_fwd, accept_rev),
     )
+
+
+def _diagnostics(
+    encoder: Encoder | None,
+    opts: _Options,
+    lower: float,
+    upper: float,
+    width_se: float,
+    accept_fwd: float,
+    accept_rev: float,
+) -> list[str]:
+    notes: list[str] = []
+    if encoder is None and upper - lower > max(0.05, 4 * width_se):
+        notes.append(
+            "q is the prior: the forward chains must travel from p(z) to p(z|x); with large MI "
+            "this needs many steps (a fitted encoder narrows the sandwich for the same T)"
+        )
+    for name, rate in (("forward", accept_fwd), ("reverse", accept_rev)):
+        if math.isfinite(rate) and abs(rate - opts.target_accept) > 0.2:
+            notes.append(
+                f"{name} HMC acceptance {rate:.2f} is far from target {opts.target_accept:.2f}; "
+                "adjust step_size or hmc_steps (or increase steps so adaptation can settle)"
+            )
+    if lower - upper > 3 * width_se + 1e-9 * max(1.0, abs(lower)):
+        notes.append(
+            f"lower exceeds upper by {lower - upper:.3g} nats (> 3 standard errors): the chains "
+            "are not mixing (or step-size adaptation is biasing them); increase steps"
+        )
+    if opts.T == 1:
+        notes.append("steps=1: plain importance sampling, no HMC transitions")
+    return notes

@@ -67,6 +67,8 @@ def conditional(
           critic's approximation gap) need not cancel. Its standard error is
           :math:`\sqrt{s_1^2 + s_2^2}`, which ignores the (usually positive) correlation of the
           two held-out values and so tends to overstate the error.
+          Measured (N = 5000, default settings): 2+2+2-d Gaussian task with truth 0.446,
+          SMILE 0.40 ± 0.05, InfoNCE 0.43 ± 0.05 (k-NN: 0.32 at N = 8000).
 
     Arguments:
         x: Samples of X, shape ``(N,)`` or ``(N, d_x)``.
@@ -102,11 +104,11 @@ def conditional(
             raise InvalidTypeError(
                 f"options: method 'gaussian' takes no options, got {', '.join(sorted(options))}"
             )
-        arrays = [encode_categories(c, drop_first=True)[0] for c in (cx, cy, cz)]
-        result = conditional_gaussian(*arrays)
+        xd, yd, zd = (encode_categories(c, drop_first=True)[0] for c in (cx, cy, cz))
+        result = conditional_gaussian(xd, yd, zd)
     else:
-        arrays = [encode_categories(c)[0] for c in (cx, cy, cz)]
-        result = _neural_difference(*arrays, method, seed, options)
+        xe, ye, ze = (encode_categories(c)[0] for c in (cx, cy, cz))
+        result = _neural_difference(xe, ye, ze, method, seed, options)
     if method != "ksg" and (cx.any_discrete or cy.any_discrete or cz.any_discrete):
         how = "indicator columns (drop-first)" if method == "gaussian" else "one-hot columns"
         notes.append(f"discrete columns enter as {how}, not as numeric codes")

@@ -6,11 +6,12 @@ from typing import Any
 
 from mibound._checks import InvalidTypeError, InvalidValueError, check_seed
 from mibound._inputs import as_pair
+from mibound.methods import NEURAL
 from mibound.results import Estimate
 
 __all__ = ["METHODS", "NEURAL_METHODS", "estimate"]
 
-NEURAL_METHODS: tuple[str, ...] = ("nwj", "dv", "mine", "infonce", "tuba", "alpha", "js", "smile")
+NEURAL_METHODS: tuple[str, ...] = tuple(NEURAL)
 METHODS: tuple[str, ...] = (*NEURAL_METHODS, "ksg", "gaussian")
 
 

@@ -15,12 +15,12 @@ import torch
 from torch import Tensor, nn
 from torch.distributions import Distribution
 
-from mibound._checks import InvalidTypeError, InvalidValueError, check_seed
+from mibound._checks import InvalidTypeError, InvalidValueError, check_number, check_seed
 from mibound._known import (
     _bounds,
     _mean_stderr,
 )
-from mibound._placement import place_settings
+from mibound._placement import check_device, check_dtype, place_settings
 from mibound._random import seeded, torch_generator
 from mibound.bounds import (
     multisample_lower,
@@ -154,7 +154,6 @@ def known_marginal(
         Barber & Agakov (2003); Poole et al. (2019), https://arxiv.org/abs/1905.06922.
     """
     from mibound._inputs import as_samples
-    from mibound.models.decoder import _map_distribution
     from mibound.train import train
 
     x_np = as_samples("x", x, min_n=10, check_variance=False)
@@ -167,40 +166,14 @@ def known_marginal(
     _check_int("steps", steps, 1)
     _check_int("batch_size", batch_size, 1)
     check_seed(seed)
-    if not (isinstance(test_fraction, float) and 0.0 < test_fraction < 1.0):
-        raise InvalidValueError(f"test_fraction: expected a float in (0, 1), got {test_fraction!r}")
-    if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
-        raise InvalidValueError(f"dtype: expected a floating torch.dtype, got {dtype!r}")
-    place = torch.device(device) if device is not None else torch.device("cpu")
+    check_number("test_fraction", test_fraction, low=0.0, high=1.0)
+    dtype = check_dtype(dtype) or torch.float32
+    place = check_device(device) or torch.device("cpu")
     xs = torch.as_tensor(x_np, dtype=dtype, device=place)
     zs = torch.as_tensor(z_np, dtype=dtype, device=place)
     n, x_dim = xs.shape
     z_dim = zs.shape[1]
-    if isinstance(prior, Distribution):
-        if prior.event_shape != (z_dim,):
-            raise InvalidValueError(
-                f"prior: expected event shape ({z_dim},) to match z, got {tuple(prior.event_shape)}"
-            )
-        moved = _map_distribution(
-            prior,
-            lambda t: t.to(device=place, dtype=dtype) if t.is_floating_point() else t.to(place),
-        )
-        log_prior: Callable[[Tensor], Tensor] = moved.log_prob
-    elif callable(prior):
-        log_prior = prior
-    else:
-        raise InvalidTypeError(
-            "prior: expected a Distribution or a callable z -> log p(z), "
-            f"got {type(prior).__name__}"
-        )
-    probe = log_prior(zs[:3])
-    if not isinstance(probe, Tensor) or probe.shape != (3,):
-        got = tuple(probe.shape) if isinstance(probe, Tensor) else type(probe).__name__
-        raise InvalidValueError(f"prior: expected log p(z) of shape (3,) for 3 latents, got {got}")
-    if not bool(torch.isfinite(log_prior(zs)).all()):
-        raise InvalidValueError(
-            "prior: log p(z) is not finite at some of the given z; wrong prior?"
-        )
+    log_prior = _log_prior(prior, zs)
 
     perm = torch.randperm(n, generator=torch_generator(seed, "split")).to(place)
     n_test = max(2, round(test_fraction * n))
@@ -287,3 +260,40 @@ def known_marginal(
         settings=settings,
         diagnostics=diagnostics,
     )
+
+
+def _log_prior(
+    prior: Distribution | Callable[[Tensor], Tensor], zs: Tensor
+) -> Callable[..., Tensor]:
+    """``z -> log p(z)`` on the latents' device and dtype, checked on the given latents."""
+    from mibound.models.decoder import _map_distribution
+
+    z_dim = zs.shape[1]
+    if isinstance(prior, Distribution):
+        if prior.event_shape != (z_dim,):
+            raise InvalidValueError(
+                f"prior: expected event shape ({z_dim},) to match z, got {tuple(prior.event_shape)}"
+            )
+        moved = _map_distribution(
+            prior,
+            lambda t: (
+                t.to(device=zs.device, dtype=zs.dtype) if t.is_floating_point() else t.to(zs.device)
+            ),
+        )
+        log_prior: Callable[[Tensor], Tensor] = moved.log_prob
+    elif callable(prior):
+        log_prior = prior
+    else:
+        raise InvalidTypeError(
+            "prior: expected a Distribution or a callable z -> log p(z), "
+            f"got {type(prior).__name__}"
+        )
+    probe = log_prior(zs[:3])
+    if not isinstance(probe, Tensor) or probe.shape != (3,):
+        got = tuple(probe.shape) if isinstance(probe, Tensor) else type(probe).__name__
+        raise InvalidValueError(f"prior: expected log p(z) of shape (3,) for 3 latents, got {got}")
+    if not bool(torch.isfinite(log_prior(zs)).all()):
+        raise InvalidValueError(
+            "prior: log p(z) is not finite at some of the given z; wrong prior?"
+        )
+    return log_prior

@@ -68,25 +68,34 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
+from typing import Any, cast
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
-from mibound import bounds, diagnostics
-from mibound._checks import InvalidTypeError, InvalidValueError, check_int, check_seed
+from mibound import diagnostics, methods
+from mibound._checks import (
+    InvalidTypeError,
+    InvalidValueError,
+    check_bool,
+    check_int,
+    check_number,
+    check_seed,
+)
 from mibound._inputs import as_pair, power_of_two_scale, row_groups, same_columns
 from mibound._random import numpy_rng, seeded, torch_generator
 from mibound._stats import Z95
 from mibound.critics import CRITICS, Standardizer, make_critic, mlp
+from mibound.methods import MethodSpec
 from mibound.results import Estimate
 from mibound.train import TrainResult, train
 
 __all__ = ["DEFAULT_METHOD", "METHODS", "neural_estimate"]
 
-METHODS: tuple[str, ...] = ("nwj", "dv", "mine", "infonce", "tuba", "alpha", "js", "smile")
+METHODS: tuple[str, ...] = tuple(methods.NEURAL)
 #: The default method: SMILE (τ = 5), an estimate. Measured on 5-d x 5-d correlated Gaussians,
 #: N = 5000, default settings, 3 seeds, mean (RMSE to the truth) at 1, 2, 4, 6 nats:
 #: SMILE 0.89 (0.11), 1.78 (0.23), 3.77 (0.24), 6.80 (0.90); α-InfoNCE (α = 0.01, the best lower
@@ -95,73 +104,13 @@ METHODS: tuple[str, ...] = ("nwj", "dv", "mine", "infonce", "tuba", "alpha", "js
 DEFAULT_METHOD = "smile"
 _MAX_BATCH = 128
 _MIN_BATCH = 8
-_REPORTED = {
-    "nwj": "nwj",
-    "dv": "dv",
-    "mine": "dv",
-    "infonce": "infonce",
-    "tuba": "tuba",
-    "alpha": "interpolated",
-    "js": "nwj",
-    "smile": "smile",
-}
-_EXP_FAMILY = ("nwj", "dv", "mine", "tuba", "js")  # partition-function bounds: e^I variance
 
 
-def neural_estimate(
-    x: Any,
-    y: Any,
-    method: str = DEFAULT_METHOD,
-    *,
-    seed: int = 0,
-    critic: str = "separable",
-    hidden: int = 256,
-    layers: int = 2,
-    embed_dim: int = 32,
-    activation: str = "relu",
-    steps: int = 2000,
-    batch_size: int | None = None,
-    lr: float = 5e-4,
-    weight_decay: float = 0.0,
-    split: Sequence[float] = (0.6, 0.2, 0.2),
-    tau: float = 5.0,
-    alpha: float = 0.01,
-    mine_rate: float = 0.01,
-    eval_every: int = 100,
-    patience: int = 5,
-    eval_batches: int = 64,
-    device: str | torch.device | None = None,
-    dtype: str | torch.dtype = "float32",
-    threads: int | None = None,
-    progress: bool = False,
-) -> Estimate:
-    r"""Trains a critic on part of the data and reports its bound on untouched held-out data.
+@dataclass(frozen=True)
+class NeuralConfig:
+    """The options of :func:`neural_estimate`, validated once when the object is made.
 
-    See the module docstring for the methods, the split protocol and the standard error.
-    Reported value on the test split (B = ``batch_size``, :math:`S_{ij} = f(x_i, y_j)`):
-
-    .. math:: \hat I = \frac{1}{P m} \sum_{p=1}^{P} \sum_{b=1}^{m}
-        \mathrm{bound}\big(S^{(p, b)}\big), \qquad
-        \mathrm{se}^2 = \frac{1}{m} \cdot \frac{1}{P (m - 1)} \sum_{p, b}
-        \big(\mathrm{bound}(S^{(p, b)}) - \overline{\mathrm{bound}}^{(p)}\big)^2
-
-    with :math:`m = \lfloor n_\mathrm{test} / B \rfloor` disjoint batches per random partition
-    and :math:`P` partitions (about ``eval_batches`` batches in all).
-
-    Side: a **lower bound** (up to test-set noise) for every method but ``smile``, ``dv`` and
-    ``mine``, which are **estimates** (SMILE is clipped; the DV plug-in is the log of a sample
-    mean, biased upward). Ceilings: InfoNCE :math:`\log B`; α-InfoNCE
-    :math:`1 + \log((B-1)/α)` (:math:`\log(B-1)` at α = 1);
-    NWJ/DV/MINE/TUBA/JS need on the order of :math:`e^{I}` negatives per batch; a
-    distribution-free lower bound with confidence :math:`1 - \delta` from N samples exceeds
-    :math:`\ln(2kN^2)` with probability at most :math:`\delta + 1.01/k`
-    (:func:`mibound.diagnostics.mcallester_stratos_limit`).
-
-    Arguments:
-        x: Samples of X, shape ``(n,)`` or ``(n, d_x)``.
-        y: Samples of Y, shape ``(n,)`` or ``(n, d_y)``, paired with ``x``.
-        method: One of :data:`METHODS`.
-        seed: Seeds the split, the initialisation, the minibatches and the evaluation batches.
+    Attributes:
         critic: ``"separable"``, ``"concat"`` or ``"bilinear"``
             (:func:`~mibound.critics.make_critic`).
         hidden: Hidden width of the critic's MLPs.
@@ -190,6 +139,115 @@ def neural_estimate(
             intra-op threads and slow down badly when the cores are shared; torch's current
             setting for the concat critic.
         progress: Show a progress bar on stderr.
+    """
+
+    critic: str = "separable"
+    hidden: int = 256
+    layers: int = 2
+    embed_dim: int = 32
+    activation: str = "relu"
+    steps: int = 2000
+    batch_size: int | None = None
+    lr: float = 5e-4
+    weight_decay: float = 0.0
+    split: Sequence[float] = (0.6, 0.2, 0.2)
+    tau: float = 5.0
+    alpha: float = 0.01
+    mine_rate: float = 0.01
+    eval_every: int = 100
+    patience: int = 5
+    eval_batches: int = 64
+    device: str | torch.device | None = None
+    dtype: str | torch.dtype = "float32"
+    threads: int | None = None
+    progress: bool = False
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.critic, str) or self.critic not in CRITICS:
+            raise InvalidValueError(
+                f"critic: expected one of {', '.join(CRITICS)}, got {self.critic!r}"
+            )
+        checked: dict[str, Any] = {
+            "hidden": check_int("hidden", self.hidden),
+            "layers": check_int("layers", self.layers, minimum=0),
+            "embed_dim": check_int("embed_dim", self.embed_dim),
+            "steps": check_int("steps", self.steps),
+            "eval_every": check_int("eval_every", self.eval_every),
+            "patience": check_int("patience", self.patience),
+            "eval_batches": check_int("eval_batches", self.eval_batches),
+            "lr": check_number("lr", self.lr, low=0.0),
+            "weight_decay": check_number(
+                "weight_decay", self.weight_decay, low=0.0, low_open=False
+            ),
+            "tau": check_number("tau", self.tau, low=0.0, finite=False),
+            "alpha": check_number("alpha", self.alpha, low=0.0, high=1.0, high_open=False),
+            "mine_rate": check_number(
+                "mine_rate", self.mine_rate, low=0.0, high=1.0, high_open=False
+            ),
+            "progress": check_bool("progress", self.progress),
+            "threads": None if self.threads is None else check_int("threads", self.threads),
+            "batch_size": None
+            if self.batch_size is None
+            else check_int("batch_size", self.batch_size, minimum=4),
+            "split": _split(self.split),
+            "dtype": _dtype(self.dtype),
+            "device": _device(self.device),
+        }
+        for name, value in checked.items():
+            object.__setattr__(self, name, value)
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> NeuralConfig:
+        """A config from keyword options; an unknown name is a TypeError listing the known ones."""
+        known = [f.name for f in fields(cls)]
+        unknown = sorted(set(options) - set(known))
+        if unknown:
+            raise InvalidTypeError(
+                f"options: unexpected {', '.join(unknown)} for a neural method; expected some of "
+                f"{', '.join(known)}"
+            )
+        return cls(**options)
+
+
+def neural_estimate(
+    x: Any,
+    y: Any,
+    method: str = DEFAULT_METHOD,
+    *,
+    seed: int = 0,
+    config: NeuralConfig | None = None,
+    **options: Any,
+) -> Estimate:
+    r"""Trains a critic on part of the data and reports its bound on untouched held-out data.
+
+    See the module docstring for the methods, the split protocol and the standard error.
+    Reported value on the test split (B = ``batch_size``, :math:`S_{ij} = f(x_i, y_j)`):
+
+    .. math:: \hat I = \frac{1}{P m} \sum_{p=1}^{P} \sum_{b=1}^{m}
+        \mathrm{bound}\big(S^{(p, b)}\big), \qquad
+        \mathrm{se}^2 = \frac{1}{m} \cdot \frac{1}{P (m - 1)} \sum_{p, b}
+        \big(\mathrm{bound}(S^{(p, b)}) - \overline{\mathrm{bound}}^{(p)}\big)^2
+
+    with :math:`m = \lfloor n_\mathrm{test} / B \rfloor` disjoint batches per random partition
+    and :math:`P` partitions (about ``eval_batches`` batches in all).
+
+    Side: a **lower bound** (up to test-set noise) for every method but ``smile``, ``dv`` and
+    ``mine``, which are **estimates** (SMILE is clipped; the DV plug-in is the log of a sample
+    mean, biased upward). Ceilings: InfoNCE :math:`\log B`; α-InfoNCE
+    :math:`1 + \log((B-1)/α)` (:math:`\log(B-1)` at α = 1);
+    NWJ/DV/MINE/TUBA/JS need on the order of :math:`e^{I}` negatives per batch; a
+    distribution-free lower bound with confidence :math:`1 - \delta` from N samples exceeds
+    :math:`\ln(2kN^2)` with probability at most :math:`\delta + 1.01/k`
+    (:func:`mibound.diagnostics.mcallester_stratos_limit`).
+
+    Arguments:
+        x: Samples of X, shape ``(n,)`` or ``(n, d_x)``.
+        y: Samples of Y, shape ``(n,)`` or ``(n, d_y)``, paired with ``x``.
+        method: One of :data:`METHODS`.
+        seed: Seeds the split, the initialisation, the minibatches and the evaluation batches.
+        config: A :class:`NeuralConfig`; None builds one from ``options``.
+        options: The fields of :class:`NeuralConfig` (``steps``, ``batch_size``, ``critic``,
+            ``device``, ``progress``, ...), validated once; not allowed with ``config``.
 
     Returns:
         An :class:`~mibound.results.Estimate` with ``history`` (the training curves of
@@ -211,515 +269,70 @@ def neural_estimate(
         ('lower bound', 120)
     """
     start = time.perf_counter()
-    if not isinstance(method, str) or method.lower() not in METHODS:
-        raise InvalidValueError(f"method: expected one of {', '.join(METHODS)}, got {method!r}")
-    method = method.lower()
+    spec = methods.get(method)
     xa, ya = as_pair(x, y)
     # Exact power-of-two rescaling of columns beyond 2**+-60: the critic standardises its
     # inputs anyway, and values such as x * 1e300 would overflow its variances (or float32).
     xa, ya = power_of_two_scale(xa, outside=2.0**60), power_of_two_scale(ya, outside=2.0**60)
-    n = xa.shape[0]
     seed = check_seed(seed)
-    if not isinstance(critic, str) or critic not in CRITICS:
-        raise InvalidValueError(f"critic: expected one of {', '.join(CRITICS)}, got {critic!r}")
-    hidden = check_int("hidden", hidden)
-    layers = check_int("layers", layers, minimum=0)
-    embed_dim = check_int("embed_dim", embed_dim)
-    steps = check_int("steps", steps)
-    eval_every = check_int("eval_every", eval_every)
-    patience = check_int("patience", patience)
-    eval_batches = check_int("eval_batches", eval_batches)
-    lr = _positive_float("lr", lr)
-    if isinstance(weight_decay, bool) or not isinstance(weight_decay, (int, float)):
+    if config is None:
+        config = NeuralConfig.from_options(options)
+    elif options:
         raise InvalidTypeError(
-            f"weight_decay: expected a number, got {type(weight_decay).__name__}"
+            f"options: pass either config or keyword options, got both ({', '.join(options)})"
         )
-    if not (math.isfinite(weight_decay) and weight_decay >= 0):
-        raise InvalidValueError(
-            f"weight_decay: expected a finite number >= 0, got {weight_decay!r}"
-        )
-    tau = _positive_float("tau", tau, allow_inf=True)
-    alpha = _positive_float("alpha", alpha)
-    if alpha > 1.0:
-        raise InvalidValueError(f"alpha: expected a number in (0, 1], got {alpha!r}")
-    mine_rate = _positive_float("mine_rate", mine_rate)
-    if mine_rate > 1.0:
-        raise InvalidValueError(f"mine_rate: expected a number in (0, 1], got {mine_rate!r}")
-    if not isinstance(progress, bool):
-        raise InvalidTypeError(f"progress: expected True or False, got {type(progress).__name__}")
-    if threads is not None:
-        threads = check_int("threads", threads)
-    fractions = _split(split)
-    torch_dtype = _dtype(dtype)
-    dev = _device(device)
-
-    n_train, n_val, n_test = _split_sizes(n, fractions)
-    batch = _batch_size(batch_size, n, n_train, n_val, n_test)
-    if dev.type == "cpu" and threads is None and critic != "concat":
+    elif not isinstance(config, NeuralConfig):
+        raise InvalidTypeError(f"config: expected a NeuralConfig, got {type(config).__name__}")
+    dev = cast(torch.device, config.device)
+    threads = config.threads
+    if dev.type == "cpu" and threads is None and config.critic != "concat":
         threads = 1
     previous_threads = torch.get_num_threads()
     if dev.type == "cpu" and threads is not None:
         torch.set_num_threads(threads)
     try:
-        return _fit(
-            xa=xa,
-            ya=ya,
-            n=n,
-            method=method,
-            seed=seed,
-            critic=critic,
-            hidden=hidden,
-            layers=layers,
-            embed_dim=embed_dim,
-            activation=activation,
-            steps=steps,
-            lr=lr,
-            weight_decay=weight_decay,
-            tau=tau,
-            alpha=alpha,
-            mine_rate=mine_rate,
-            eval_every=eval_every,
-            patience=patience,
-            eval_batches=eval_batches,
-            dev=dev,
-            torch_dtype=torch_dtype,
-            progress=progress,
-            fractions=fractions,
-            n_train=n_train,
-            n_val=n_val,
-            n_test=n_test,
-            batch=batch,
-            start=start,
-        )
+        return _fit(xa, ya, spec, config, seed, start)
     finally:
         torch.set_num_threads(previous_threads)
 
 
-def _fit(
-    *,
-    xa: np.ndarray,
-    ya: np.ndarray,
-    n: int,
-    method: str,
-    seed: int,
-    critic: str,
-    hidden: int,
-    layers: int,
-    embed_dim: int,
-    activation: str,
-    steps: int,
-    lr: float,
-    weight_decay: float,
-    tau: float,
-    alpha: float,
-    mine_rate: float,
-    eval_every: int,
-    patience: int,
-    eval_batches: int,
-    dev: torch.device,
-    torch_dtype: torch.dtype,
-    progress: bool,
-    fractions: tuple[float, float, float],
-    n_train: int,
-    n_val: int,
-    n_test: int,
-    batch: int,
-    start: float,
-) -> Estimate:
-    """Training and held-out evaluation on validated options (see :func:`neural_estimate`)."""
+@dataclass
+class _Splits:
+    """The train / validation / test tensors on the device, and the batch size B."""
 
-    # Splits from the seed, with every copy of a row on the side of its first copy;
-    # standardisation fitted on the training split only.
+    x_tr: Tensor
+    y_tr: Tensor
+    x_va: Tensor
+    y_va: Tensor
+    x_te: Tensor
+    y_te: Tensor
+    batch: int
+    distinct: int  # distinct (x, y) rows
+    split_note: str | None  # why copies of a row could not be kept in one split
+
+    @property
+    def sizes(self) -> tuple[int, int, int]:
+        return len(self.x_tr), len(self.x_va), len(self.x_te)
+
+
+def _splits(xa: np.ndarray, ya: np.ndarray, cfg: NeuralConfig, seed: int) -> _Splits:
+    """Shuffles the pairs (from ``seed``) into the train / validation / test splits."""
+    n = xa.shape[0]
+    n_train, n_val, n_test = _split_sizes(n, cast(tuple[float, float, float], cfg.split))
+    batch = _batch_size(cfg.batch_size, n, n_train, n_val, n_test)
+    # Every copy of a row goes to the split of its first copy in the random order.
     order = numpy_rng(seed, "neural.split").permutation(n)
     labels, distinct = row_groups(xa, ya)
     parts, split_note = _group_split(order, labels, distinct, (n_train, n_val), batch)
-    n_train, n_val, n_test = (len(part) for part in parts)
-    xt = torch.tensor(xa, dtype=torch_dtype, device=dev)
-    yt = torch.tensor(ya, dtype=torch_dtype, device=dev)
+    dev, dtype = cast(torch.device, cfg.device), cast(torch.dtype, cfg.dtype)
+    xt = torch.tensor(xa, dtype=dtype, device=dev)
+    yt = torch.tensor(ya, dtype=dtype, device=dev)
     (x_tr, y_tr), (x_va, y_va), (x_te, y_te) = (
         (xt[torch.as_tensor(p, device=dev)], yt[torch.as_tensor(p, device=dev)]) for p in parts
     )
-
-    module = _build(
-        method, critic, xa.shape[1], ya.shape[1], hidden, layers, embed_dim, activation, seed
+    return _Splits(
+        x_tr, y_tr, x_va, y_va, x_te, y_te, batch=batch, distinct=distinct, split_note=split_note
     )
-    net: Any = module["critic"]
-    net.x_norm.fit(x_tr.cpu().to(torch_dtype))
-    net.y_norm.fit(y_tr.cpu().to(torch_dtype))
-    if "baseline" in module:
-        baseline: Any = module["baseline"]
-        baseline[0].fit(x_tr.cpu().to(torch_dtype))
-    module = module.to(device=dev, dtype=torch_dtype)
-
-    objective_fn = _objective(method, tau=tau, alpha=alpha, mine_rate=mine_rate)
-    validation_fn = _objective(method, tau=tau, alpha=alpha, mine_rate=None)
-
-    def scores_and_baseline(xb: Tensor, yb: Tensor) -> tuple[Tensor, Tensor | None]:
-        scores = module["critic"](xb, yb)
-        log_a = module["baseline"](xb).squeeze(-1) if "baseline" in module else None
-        return scores, log_a
-
-    state: dict[str, Any] = {"perm": None, "pos": 0}
-
-    def sample_batch(step: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
-        if state["perm"] is None or state["pos"] + batch > n_train:
-            state["perm"] = torch.randperm(n_train, generator=generator, device=dev)
-            state["pos"] = 0
-        idx = state["perm"][state["pos"] : state["pos"] + batch]
-        state["pos"] += batch
-        return x_tr[idx], y_tr[idx]
-
-    def objective(data: tuple[Tensor, Tensor]) -> Tensor:
-        return objective_fn(*scores_and_baseline(*data))
-
-    # Fixed validation batches: the same disjoint batches at every evaluation.
-    val_index = _partitions(
-        n_val, batch, passes=1, seed=seed, purpose="neural.validation-batches", limit=16
-    ).to(dev)
-
-    def validate() -> float:
-        values = []
-        for chunk in _chunks(val_index, critic, batch):
-            s, log_a = scores_and_baseline(x_va[chunk], y_va[chunk])
-            values.append(validation_fn(s, log_a, reduce=False))
-        return float(torch.cat(values).mean())
-
-    result = train(
-        module,
-        objective,
-        sample_batch,
-        validate=validate,
-        steps=steps,
-        lr=lr,
-        weight_decay=float(weight_decay),
-        eval_every=eval_every,
-        patience=patience,
-        seed=seed,
-        device=dev,
-        progress=progress,
-        description=f"mibound {method}",
-    )
-
-    # Held-out value on the untouched test split.
-    m = n_test // batch
-    passes = max(1, min(50, math.ceil(eval_batches / m)))
-    test_index = _partitions(
-        n_test, batch, passes=passes, seed=seed, purpose="neural.test-batches"
-    ).to(dev)
-    report = _report(method, tau=tau, alpha=alpha)
-    module.eval()
-
-    @torch.no_grad()
-    def bound_on(xs: Tensor, ys: Tensor, index: Tensor) -> tuple[np.ndarray, np.ndarray]:
-        """The reported bound and log-partition of each minibatch ``index`` selects (float64)."""
-        values_list, log_z_list = [], []
-        for chunk in _chunks(index, critic, batch):
-            s, log_a = scores_and_baseline(xs[chunk], ys[chunk])
-            s = s.double()
-            values_list.append(report(s, None if log_a is None else log_a.double()))
-            log_z_list.append(_log_partition(s))
-        return torch.cat(values_list).cpu().numpy(), torch.cat(log_z_list).cpu().numpy()
-
-    values, log_z = bound_on(x_te, y_te, test_index)
-    value = float(values.mean())
-    stderr = _stderr(values, m)
-
-    # The same bound on training pairs (for the over-fitting diagnostic only).
-    m_train = min(n_train // batch, max(m, 1))
-    train_index = _partitions(
-        n_train, batch, passes=1, seed=seed, purpose="neural.train-eval-batches", limit=m_train
-    ).to(dev)
-    train_value = float(bound_on(x_tr, y_tr, train_index)[0].mean())
-
-    ceiling = _ceiling(method, batch, alpha)
-    bias = _dv_bias(log_z, batch) if method in ("dv", "mine") else None
-    notes = _diagnose(
-        method, value, stderr, values, log_z, batch, n, ceiling, result, eval_every, bias
-    )
-    overfit = diagnostics.overfitting(train_value, value, stderr)
-    copies = same_columns(xa, ya)
-    if copies:
-        pairs = ", ".join(f"y[{j}] ~ x[{i}]" for i, j in copies[:4])
-        notes.append(
-            f"x identical to y: column(s) {pairs} are exact affine copies; for continuous data "
-            "the MI is infinite and any value here is set by the method's ceiling and the "
-            "sample size, not by the MI"
-        )
-    kind = "estimate" if method in ("smile", "dv", "mine") else "lower bound"
-    below = diagnostics.negative(value, value + Z95 * stderr, kind=kind)
-    for note in (overfit, diagnostics.duplicates(n, distinct, method=method), split_note, below):
-        if note:
-            notes.append(note)
-    settings: dict[str, Any] = {
-        "method": method,
-        "reported_bound": _REPORTED[method],
-        "validated_on": {"mine": "dv", "smile": "js"}.get(method, method),
-        "seed": seed,
-        "critic": critic,
-        "hidden": hidden,
-        "layers": layers,
-        "embed_dim": embed_dim if critic == "separable" else None,
-        "activation": activation,
-        "steps": steps,
-        "steps_run": result.steps_run,
-        "best_step": result.best_step,
-        "stopped_early": result.stopped_early,
-        "converged": result.converged,
-        "batch_size": batch,
-        "lr": lr,
-        "weight_decay": float(weight_decay),
-        "split": list(fractions),
-        "n_train": n_train,
-        "n_val": n_val,
-        "n_test": n_test,
-        "distinct_rows": distinct,
-        "split_keeps_duplicates_together": split_note is None,
-        "eval_every": eval_every,
-        "patience": patience,
-        "test_batches": int(values.size),
-        "test_batches_disjoint": m,
-        "test_passes": passes,
-        "stderr_method": (
-            "pooled within-partition sd of the bound over held-out test minibatches / "
-            "sqrt(number of disjoint minibatches in one partition of the test split)"
-        ),
-        "interval_covers": (
-            "sampling noise of the test split given the trained critic; not the training "
-            "randomness (another seed trains another critic) nor the bound's own bias"
-        ),
-        "ceiling": ceiling,
-        "train_value": train_value,
-        "device": str(dev),
-        "threads": torch.get_num_threads() if dev.type == "cpu" else None,
-        "dtype": str(torch_dtype).replace("torch.", ""),
-        "train_seconds": result.seconds,
-        "seconds": time.perf_counter() - start,
-    }
-    if method == "smile":
-        settings["tau"] = tau
-    if method == "alpha":
-        settings["alpha"] = alpha
-    if method == "mine":
-        settings["mine_rate"] = mine_rate
-    if bias is not None:
-        settings["dv_bias_estimate"] = bias
-    if batch < _MAX_BATCH:
-        settings["batch_size_note"] = (
-            f"batch {batch} < {_MAX_BATCH}: the test split ({n_test} rows) must hold several "
-            "disjoint batches for the standard error; a small batch lowers the InfoNCE ceiling "
-            "log B and raises the NWJ/DV variance"
-        )
-    if method == "js":
-        settings["note"] = (
-            "trained with the Jensen-Shannon objective; the value is the NWJ lower bound of "
-            "that critic on the held-out test split (no -1/e offset: mibound's NWJ is unshifted)"
-        )
-    return Estimate(
-        value=value,
-        stderr=stderr,
-        ci=(value - Z95 * stderr, value + Z95 * stderr),
-        kind=kind,
-        method=method,
-        n=n,
-        diagnostics=notes,
-        history=result.history,
-        settings=settings,
-    )
-
-
-# --------------------------------------------------------------------------------------------
-# Objectives
-# --------------------------------------------------------------------------------------------
-
-_Objective = Callable[..., Tensor]
-
-
-def _objective(method: str, *, tau: float, alpha: float, mine_rate: float | None) -> _Objective:
-    """The training objective (mine_rate given) or the validation value (mine_rate None).
-
-    Validation uses the value of the training objective on held-out batches (DV for MINE, the JS
-    objective for js and smile), never the reported bound of a JS-trained critic.
-    """
-    training = mine_rate is not None
-    mine = bounds.MineAverage(mine_rate) if (method == "mine" and mine_rate) else None
-
-    def fn(scores: Tensor, log_a: Tensor | None, reduce: bool = True) -> Tensor:
-        if mine is not None:
-            return mine(scores, validate=False)
-        if method == "nwj":
-            out = bounds.nwj(scores, validate=False)
-        elif method in ("dv", "mine"):
-            out = bounds.dv(scores, validate=False)
-        elif method == "infonce":
-            out = bounds.infonce(scores, validate=False)
-        elif method == "tuba":
-            out = bounds.tuba(scores, log_a, validate=False)  # type: ignore[arg-type]
-        elif method == "alpha":
-            out = bounds.interpolated(scores, alpha, log_a, validate=False)  # type: ignore[arg-type]
-        elif method == "js":
-            out = bounds.js(scores, validate=False)
-        elif training:
-            # Song & Ermon (2020): the SMILE value with the JS objective's gradient (SMILE's own
-            # gradient lets the unclipped joint term grow without limit).
-            value = bounds.smile(scores, tau, validate=False)
-            surrogate = bounds.js(scores, validate=False)
-            out = value.detach() + (surrogate - surrogate.detach())
-        else:
-            # Validation of the JS-trained SMILE critic: its held-out JS objective. Selecting
-            # the checkpoint with the largest held-out SMILE value instead would favour critics
-            # whose clipped partition term is too small (an upward-biased choice).
-            out = bounds.js(scores, validate=False)
-        return out.mean() if reduce else out.reshape(-1)
-
-    return fn
-
-
-def _report(method: str, *, tau: float, alpha: float) -> Callable[[Tensor, Tensor | None], Tensor]:
-    """The reported bound per test batch, shape (batches,)."""
-
-    def fn(scores: Tensor, log_a: Tensor | None) -> Tensor:
-        if method in ("nwj", "js"):
-            return bounds.nwj(scores, validate=False)
-        if method in ("dv", "mine"):
-            return bounds.dv(scores, validate=False)
-        if method == "infonce":
-            return bounds.infonce(scores, validate=False)
-        if method == "tuba":
-            return bounds.tuba(scores, log_a, validate=False)  # type: ignore[arg-type]
-        if method == "alpha":
-            return bounds.interpolated(scores, alpha, log_a, validate=False)  # type: ignore[arg-type]
-        return bounds.smile(scores, tau, validate=False)
-
-    return fn
-
-
-def _log_partition(scores: Tensor) -> Tensor:
-    """log mean_{i != j} exp(S_ij) per batch."""
-    b = scores.shape[-1]
-    eye = torch.eye(b, dtype=torch.bool, device=scores.device)
-    return torch.logsumexp(scores.masked_fill(eye, -math.inf), dim=(-2, -1)) - math.log(b * (b - 1))
-
-
-def _stderr(values: np.ndarray, m: int) -> float:
-    """se of one partition's mean from the pooled within-partition variance of batch values.
-
-    ``values`` holds P partitions of m disjoint batches each, partition by partition. The
-    partitions reuse the same test rows, so deviations are taken from each partition's own
-    mean (P (m - 1) degrees of freedom); a single sd over all P m values would estimate the
-    batch variance times (m - 1)/m.
-    """
-    if m < 2 or values.size % m:
-        return math.nan
-    v = values.reshape(-1, m)
-    variance = float(((v - v.mean(axis=1, keepdims=True)) ** 2).sum()) / (v.shape[0] * (m - 1))
-    return math.sqrt(variance / m)
-
-
-def _ceiling(method: str, batch: int, alpha: float) -> float | None:
-    if method == "infonce":
-        return math.log(batch)
-    if method == "alpha":
-        return bounds.interpolated_ceiling(batch, alpha)
-    return None
-
-
-def _dv_bias(log_z: np.ndarray, batch: int) -> float:
-    r"""Upward bias of the DV plug-in, :math:`\mathrm{Var}(\hat Z)/(2 Z^2)`, from test batches.
-
-    :math:`\hat Z` is a batch's partition estimate; its spread across held-out batches gives the
-    relative variance directly, so the estimate needs no model of how the B(B-1) negatives
-    are correlated.
-    """
-    z = np.exp(log_z - log_z.max())
-    if z.size < 2 or not np.isfinite(z).all() or z.mean() == 0:
-        return math.nan
-    return float(z.var(ddof=1) / (2.0 * z.mean() ** 2))
-
-
-def _diagnose(
-    method: str,
-    value: float,
-    stderr: float,
-    values: np.ndarray,
-    log_z: np.ndarray,
-    batch: int,
-    n: int,
-    ceiling: float | None,
-    result: TrainResult,
-    eval_every: int,
-    bias: float | None,
-) -> list[str]:
-    notes: list[str | None] = []
-    if not math.isfinite(value):
-        notes.append(
-            "not finite: the held-out value overflowed (critic scores too large for exp); "
-            "use smile or infonce, or a smaller learning rate"
-        )
-    if method == "infonce" and ceiling is not None:
-        notes.append(diagnostics.saturation(value, ceiling, name="InfoNCE"))
-    if method == "alpha" and ceiling is not None:
-        notes.append(diagnostics.saturation(value, ceiling, name="alpha-InfoNCE"))
-    if method in _EXP_FAMILY:
-        name = {"js": "NWJ", "mine": "DV"}.get(method, method.upper())
-        notes.append(
-            diagnostics.exp_variance(values.tolist(), log_z.tolist(), value, batch, name=name)
-        )
-    if bias is not None and math.isfinite(bias) and bias > max(0.05, stderr):
-        size = f"{bias:.3f} nats" if bias < 1 else f"more than a nat (second-order {bias:.3g})"
-        notes.append(
-            f"upward bias: the DV plug-in log of a minibatch mean is biased upward by about "
-            f"chi^2/(2M), estimated here at {size}; prefer nwj or a larger batch"
-        )
-    notes.append(diagnostics.sample_limit(value, n))
-    validation = result.history.get("validation", [])
-    notes.append(
-        diagnostics.not_converged(
-            result.converged,
-            result.stopped_early,
-            result.best_step,
-            result.steps_run,
-            eval_every,
-            validation,
-        )
-    )
-    return [note for note in notes if note]
-
-
-# --------------------------------------------------------------------------------------------
-# Building blocks
-# --------------------------------------------------------------------------------------------
-
-
-def _build(
-    method: str,
-    critic: str,
-    x_dim: int,
-    y_dim: int,
-    hidden: int,
-    layers: int,
-    embed_dim: int,
-    activation: str,
-    seed: int,
-) -> nn.ModuleDict:
-    """The critic (and TUBA/α baseline), initialised on a named stream of ``seed``."""
-    with seeded(seed, "neural.initialisation"):
-        modules: dict[str, nn.Module] = {
-            "critic": make_critic(
-                critic,
-                x_dim,
-                y_dim,
-                hidden=hidden,
-                layers=layers,
-                embed_dim=embed_dim,
-                activation=activation,
-            )
-        }
-        if method in ("tuba", "alpha"):
-            # log a(x): a small MLP on standardised x.
-            modules["baseline"] = nn.Sequential(
-                Standardizer(x_dim), mlp(x_dim, 1, min(hidden, 64), 1, activation)
-            )
-    return nn.ModuleDict(modules)
 
 
 def _group_split(
@@ -763,6 +376,374 @@ def _group_split(
     )
 
 
+def _fit(
+    xa: np.ndarray,
+    ya: np.ndarray,
+    spec: MethodSpec,
+    cfg: NeuralConfig,
+    seed: int,
+    start: float,
+) -> Estimate:
+    """Training and held-out evaluation on validated options (see :func:`neural_estimate`)."""
+    data = _splits(xa, ya, cfg, seed)
+    module = _build(spec, cfg, xa.shape[1], ya.shape[1], seed, data.x_tr, data.y_tr)
+    result = _train_critic(module, spec, cfg, data, seed)
+    evaluation = _evaluate(module, spec, cfg, data, seed)
+    estimate = _estimate(spec, cfg, data, seed, result, evaluation, start)
+    copies = same_columns(xa, ya)
+    if copies:
+        pairs = ", ".join(f"y[{j}] ~ x[{i}]" for i, j in copies[:4])
+        estimate.diagnostics.append(
+            f"x identical to y: column(s) {pairs} are exact affine copies; for continuous data "
+            "the MI is infinite and any value here is set by the method's ceiling and the "
+            "sample size, not by the MI"
+        )
+    return estimate
+
+
+def _scores(module: nn.ModuleDict, xb: Tensor, yb: Tensor) -> tuple[Tensor, Tensor | None]:
+    """The critic's score matrices and the log-baseline (None without one)."""
+    scores = module["critic"](xb, yb)
+    log_a = module["baseline"](xb).squeeze(-1) if "baseline" in module else None
+    return scores, log_a
+
+
+def _train_critic(
+    module: nn.ModuleDict, spec: MethodSpec, cfg: NeuralConfig, data: _Splits, seed: int
+) -> TrainResult:
+    """Trains on fresh minibatches of the training split, early-stopping on validation."""
+    batch, (n_train, n_val, _) = data.batch, data.sizes
+    dev = cast(torch.device, cfg.device)
+    objective_fn = spec.training_objective(tau=cfg.tau, alpha=cfg.alpha, mine_rate=cfg.mine_rate)
+    state: dict[str, Any] = {"perm": None, "pos": 0}
+
+    def sample_batch(step: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
+        # Epoch-wise reshuffling: no pair twice in a minibatch.
+        if state["perm"] is None or state["pos"] + batch > n_train:
+            state["perm"] = torch.randperm(n_train, generator=generator, device=dev)
+            state["pos"] = 0
+        idx = state["perm"][state["pos"] : state["pos"] + batch]
+        state["pos"] += batch
+        return data.x_tr[idx], data.y_tr[idx]
+
+    # Fixed validation batches: the same disjoint batches at every evaluation.
+    val_index = _partitions(
+        n_val, batch, passes=1, seed=seed, purpose="neural.validation-batches", limit=16
+    ).to(dev)
+
+    def validate() -> float:
+        values = []
+        for chunk in _chunks(val_index, cfg.critic, batch):
+            s, log_a = _scores(module, data.x_va[chunk], data.y_va[chunk])
+            values.append(spec.validation_value(s, log_a, cfg.tau, cfg.alpha).reshape(-1))
+        return float(torch.cat(values).mean())
+
+    return train(
+        module,
+        lambda pair: objective_fn(*_scores(module, *pair)),
+        sample_batch,
+        validate=validate,
+        steps=cfg.steps,
+        lr=cfg.lr,
+        weight_decay=float(cfg.weight_decay),
+        eval_every=cfg.eval_every,
+        patience=cfg.patience,
+        seed=seed,
+        device=dev,
+        progress=cfg.progress,
+        description=f"mibound {spec.name}",
+    )
+
+
+@dataclass
+class _Evaluation:
+    """Held-out batch values, their mean and se, log-partitions, and the training-split value."""
+
+    values: np.ndarray
+    log_z: np.ndarray
+    value: float
+    stderr: float
+    disjoint: int
+    passes: int
+    train_value: float
+
+
+def _evaluate(
+    module: nn.ModuleDict, spec: MethodSpec, cfg: NeuralConfig, data: _Splits, seed: int
+) -> _Evaluation:
+    """The reported bound on the untouched test split (and on training pairs, for comparison)."""
+    batch, (n_train, _, n_test) = data.batch, data.sizes
+    dev = cast(torch.device, cfg.device)
+    m = n_test // batch
+    passes = max(1, min(50, math.ceil(cfg.eval_batches / m)))
+    test_index = _partitions(
+        n_test, batch, passes=passes, seed=seed, purpose="neural.test-batches"
+    ).to(dev)
+    module.eval()
+
+    @torch.no_grad()
+    def bound_on(xs: Tensor, ys: Tensor, index: Tensor) -> tuple[np.ndarray, np.ndarray]:
+        """The reported bound and log-partition of each minibatch ``index`` selects (float64)."""
+        values_list, log_z_list = [], []
+        for chunk in _chunks(index, cfg.critic, batch):
+            s, log_a = _scores(module, xs[chunk], ys[chunk])
+            s = s.double()
+            log_a = None if log_a is None else log_a.double()
+            values_list.append(spec.reported_value(s, log_a, cfg.tau, cfg.alpha))
+            log_z_list.append(_log_partition(s))
+        return torch.cat(values_list).cpu().numpy(), torch.cat(log_z_list).cpu().numpy()
+
+    values, log_z = bound_on(data.x_te, data.y_te, test_index)
+    # The same bound on training pairs (for the over-fitting diagnostic only).
+    m_train = min(n_train // batch, max(m, 1))
+    train_index = _partitions(
+        n_train, batch, passes=1, seed=seed, purpose="neural.train-eval-batches", limit=m_train
+    ).to(dev)
+    train_value = float(bound_on(data.x_tr, data.y_tr, train_index)[0].mean())
+    return _Evaluation(
+        values, log_z, float(values.mean()), _stderr(values, m), m, passes, train_value
+    )
+
+
+def _estimate(
+    spec: MethodSpec,
+    cfg: NeuralConfig,
+    data: _Splits,
+    seed: int,
+    result: TrainResult,
+    ev: _Evaluation,
+    start: float,
+) -> Estimate:
+    """The Estimate: value, se, ci, kind from the registry, diagnostics and settings."""
+    n = sum(data.sizes)
+    ceiling = spec.ceiling(data.batch, cfg.alpha)
+    bias = _dv_bias(ev.log_z, data.batch) if spec.reported == "dv" else None
+    notes = _diagnose(spec, ev, data.batch, n, ceiling, result, cfg.eval_every, bias)
+    overfit = diagnostics.overfitting(ev.train_value, ev.value, ev.stderr)
+    duplicated = diagnostics.duplicates(n, data.distinct, method=spec.name)
+    below = diagnostics.negative(ev.value, ev.value + Z95 * ev.stderr, kind=spec.kind)
+    for note in (overfit, duplicated, data.split_note, below):
+        if note:
+            notes.append(note)
+    settings = _settings(spec, cfg, data, seed, result, ev, ceiling, bias)
+    settings["seconds"] = time.perf_counter() - start
+    return Estimate(
+        value=ev.value,
+        stderr=ev.stderr,
+        ci=(ev.value - Z95 * ev.stderr, ev.value + Z95 * ev.stderr),
+        kind=spec.kind,
+        method=spec.name,
+        n=n,
+        diagnostics=notes,
+        history=result.history,
+        settings=settings,
+    )
+
+
+def _settings(
+    spec: MethodSpec,
+    cfg: NeuralConfig,
+    data: _Splits,
+    seed: int,
+    result: TrainResult,
+    ev: _Evaluation,
+    ceiling: float | None,
+    bias: float | None,
+) -> dict[str, Any]:
+    """Every option and what the run did, for the record."""
+    (n_train, n_val, n_test), batch = data.sizes, data.batch
+    dev = cast(torch.device, cfg.device)
+    settings: dict[str, Any] = {
+        "method": spec.name,
+        "reported_bound": spec.reported,
+        "validated_on": {"mine": "dv", "smile": "js"}.get(spec.name, spec.name),
+        "seed": seed,
+        "critic": cfg.critic,
+        "hidden": cfg.hidden,
+        "layers": cfg.layers,
+        "embed_dim": cfg.embed_dim if cfg.critic == "separable" else None,
+        "activation": cfg.activation,
+        "steps": cfg.steps,
+        "steps_run": result.steps_run,
+        "best_step": result.best_step,
+        "stopped_early": result.stopped_early,
+        "converged": result.converged,
+        "batch_size": batch,
+        "lr": cfg.lr,
+        "weight_decay": float(cfg.weight_decay),
+        "split": list(cfg.split),
+        "n_train": n_train,
+        "n_val": n_val,
+        "n_test": n_test,
+        "distinct_rows": data.distinct,
+        "split_keeps_duplicates_together": data.split_note is None,
+        "eval_every": cfg.eval_every,
+        "patience": cfg.patience,
+        "test_batches": int(ev.values.size),
+        "test_batches_disjoint": ev.disjoint,
+        "test_passes": ev.passes,
+        "stderr_method": (
+            "pooled within-partition sd of the bound over held-out test minibatches / "
+            "sqrt(number of disjoint minibatches in one partition of the test split)"
+        ),
+        "interval_covers": (
+            "sampling noise of the test split given the trained critic; not the training "
+            "randomness (another seed trains another critic) nor the bound's own bias"
+        ),
+        "ceiling": ceiling,
+        "train_value": ev.train_value,
+        "device": str(dev),
+        "threads": torch.get_num_threads() if dev.type == "cpu" else None,
+        "dtype": str(cfg.dtype).replace("torch.", ""),
+        "train_seconds": result.seconds,
+    }
+    own_option = {"smile": "tau", "alpha": "alpha", "mine": "mine_rate"}.get(spec.name)
+    if own_option is not None:
+        settings[own_option] = getattr(cfg, own_option)
+    if bias is not None:
+        settings["dv_bias_estimate"] = bias
+    if batch < _MAX_BATCH:
+        settings["batch_size_note"] = (
+            f"batch {batch} < {_MAX_BATCH}: the test split ({n_test} rows) must hold several "
+            "disjoint batches for the standard error; a small batch lowers the InfoNCE ceiling "
+            "log B and raises the NWJ/DV variance"
+        )
+    if spec.name == "js":
+        settings["note"] = (
+            "trained with the Jensen-Shannon objective; the value is the NWJ lower bound of "
+            "that critic on the held-out test split (no -1/e offset: mibound's NWJ is unshifted)"
+        )
+    return settings
+
+
+# --------------------------------------------------------------------------------------------
+# Objectives
+# --------------------------------------------------------------------------------------------
+
+
+def _log_partition(scores: Tensor) -> Tensor:
+    """log mean_{i != j} exp(S_ij) per batch."""
+    b = scores.shape[-1]
+    eye = torch.eye(b, dtype=torch.bool, device=scores.device)
+    return torch.logsumexp(scores.masked_fill(eye, -math.inf), dim=(-2, -1)) - math.log(b * (b - 1))
+
+
+def _stderr(values: np.ndarray, m: int) -> float:
+    """se of one partition's mean from the pooled within-partition variance of batch values.
+
+    ``values`` holds P partitions of m disjoint batches each, partition by partition. The
+    partitions reuse the same test rows, so deviations are taken from each partition's own
+    mean (P (m - 1) degrees of freedom); a single sd over all P m values would estimate the
+    batch variance times (m - 1)/m.
+    """
+    if m < 2 or values.size % m:
+        return math.nan
+    v = values.reshape(-1, m)
+    variance = float(((v - v.mean(axis=1, keepdims=True)) ** 2).sum()) / (v.shape[0] * (m - 1))
+    return math.sqrt(variance / m)
+
+
+def _dv_bias(log_z: np.ndarray, batch: int) -> float:
+    r"""Upward bias of the DV plug-in, :math:`\mathrm{Var}(\hat Z)/(2 Z^2)`, from test batches.
+
+    :math:`\hat Z` is a batch's partition estimate; its spread across held-out batches gives the
+    relative variance directly, so the estimate needs no model of how the B(B-1) negatives
+    are correlated.
+    """
+    z = np.exp(log_z - log_z.max())
+    if z.size < 2 or not np.isfinite(z).all() or z.mean() == 0:
+        return math.nan
+    return float(z.var(ddof=1) / (2.0 * z.mean() ** 2))
+
+
+def _diagnose(
+    spec: MethodSpec,
+    ev: _Evaluation,
+    batch: int,
+    n: int,
+    ceiling: float | None,
+    result: TrainResult,
+    eval_every: int,
+    bias: float | None,
+) -> list[str]:
+    notes: list[str | None] = []
+    value = ev.value
+    if not math.isfinite(value):
+        notes.append(
+            "not finite: the held-out value overflowed (critic scores too large for exp); "
+            "use smile or infonce, or a smaller learning rate"
+        )
+    if ceiling is not None:
+        name = {"infonce": "InfoNCE", "interpolated": "alpha-InfoNCE"}[spec.reported]
+        notes.append(diagnostics.saturation(value, ceiling, name=name))
+    if spec.partition:
+        name = {"js": "NWJ", "mine": "DV"}.get(spec.name, spec.name.upper())
+        notes.append(
+            diagnostics.exp_variance(ev.values.tolist(), ev.log_z.tolist(), value, batch, name=name)
+        )
+    if bias is not None and math.isfinite(bias) and bias > max(0.05, ev.stderr):
+        size = f"{bias:.3f} nats" if bias < 1 else f"more than a nat (second-order {bias:.3g})"
+        notes.append(
+            f"upward bias: the DV plug-in log of a minibatch mean is biased upward by about "
+            f"chi^2/(2M), estimated here at {size}; prefer nwj or a larger batch"
+        )
+    notes.append(diagnostics.sample_limit(value, n))
+    notes.append(
+        diagnostics.not_converged(
+            result.converged,
+            result.stopped_early,
+            result.best_step,
+            result.steps_run,
+            eval_every,
+            result.history.get("validation", []),
+        )
+    )
+    return [note for note in notes if note]
+
+
+# --------------------------------------------------------------------------------------------
+# Building blocks
+# --------------------------------------------------------------------------------------------
+
+
+def _build(
+    spec: MethodSpec,
+    cfg: NeuralConfig,
+    x_dim: int,
+    y_dim: int,
+    seed: int,
+    x_tr: Tensor,
+    y_tr: Tensor,
+) -> nn.ModuleDict:
+    """The critic (and the log-baseline of TUBA/α), initialised on a named stream of ``seed``,
+    its input standardisation fitted on the training split, on the config's device and dtype."""
+    with seeded(seed, "neural.initialisation"):
+        modules: dict[str, nn.Module] = {
+            "critic": make_critic(
+                cfg.critic,
+                x_dim,
+                y_dim,
+                hidden=cfg.hidden,
+                layers=cfg.layers,
+                embed_dim=cfg.embed_dim,
+                activation=cfg.activation,
+            )
+        }
+        if spec.needs_baseline:
+            # log a(x): a small MLP on standardised x.
+            modules["baseline"] = nn.Sequential(
+                Standardizer(x_dim), mlp(x_dim, 1, min(cfg.hidden, 64), 1, cfg.activation)
+            )
+    dtype = cast(torch.dtype, cfg.dtype)
+    net: Any = modules["critic"]
+    net.x_norm.fit(x_tr.cpu().to(dtype))
+    net.y_norm.fit(y_tr.cpu().to(dtype))
+    if "baseline" in modules:
+        baseline: Any = modules["baseline"]
+        baseline[0].fit(x_tr.cpu().to(dtype))
+    return nn.ModuleDict(modules).to(device=cast(torch.device, cfg.device), dtype=dtype)
+
+
 def _partitions(
     n: int, batch: int, *, passes: int, seed: int, purpose: str, limit: int | None = None
 ) -> Tensor:
@@ -781,15 +762,6 @@ def _chunks(index: Tensor, critic: str, batch: int) -> list[Tensor]:
     """Groups of batches small enough to evaluate at once (the concat critic is O(B^2))."""
     per = max(1, (2**22 if critic == "concat" else 2**24) // (batch * batch * 64))
     return list(index.split(per))
-
-
-def _positive_float(name: str, value: object, *, allow_inf: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        raise InvalidTypeError(f"{name}: expected a number, got {type(value).__name__} {value!r}")
-    value = float(value)
-    if math.isnan(value) or value <= 0 or (math.isinf(value) and not allow_inf):
-        raise InvalidValueError(f"{name}: expected a positive finite number, got {value!r}")
-    return value
 
 
 def _split(split: object) -> tuple[float, float, float]:
@@ -821,7 +793,7 @@ def _split_sizes(n: int, fractions: tuple[float, float, float]) -> tuple[int, in
     return n - n_val - n_test, n_val, n_test
 
 
-def _batch_size(batch_size: object, n: int, n_train: int, n_val: int, n_test: int) -> int:
+def _batch_size(batch_size: int | None, n: int, n_train: int, n_val: int, n_test: int) -> int:
     if batch_size is None:
         batch = min(_MAX_BATCH, n_test // 4, n_val, n_train // 2)
         if batch < _MIN_BATCH:
@@ -832,7 +804,7 @@ def _batch_size(batch_size: object, n: int, n_train: int, n_val: int, n_test: in
                 f"got {n}; use method='ksg' or 'gaussian', or pass a smaller batch_size"
             )
         return batch
-    batch = check_int("batch_size", batch_size, minimum=4)
+    batch = batch_size
     for name, size, factor in (
         ("test", n_test, 2),
         ("validation", n_val, 1),

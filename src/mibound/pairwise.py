@@ -90,20 +90,20 @@ class PairwiseResult:
         )
 
     def plot(self, path: str | os.PathLike[str] | None = None, *, title: str | None = None) -> Any:
-        """A heat map of the matrix (matplotlib); saved to ``path`` when given.
+        """A heat map of the matrix (``pip install 'mibound[plot]'``); saved to ``path`` if given.
 
         Returns:
             The matplotlib Figure.
         """
-        import matplotlib
+        from mibound._checks import optional_import
 
-        if path is not None:
-            matplotlib.use("Agg", force=False)
-        import matplotlib.pyplot as plt
-
+        backend = optional_import("matplotlib.backends.backend_agg", "plot", "plot")
+        figure = optional_import("matplotlib.figure", "plot", "plot")
         d = len(self.names)
         size = max(4.0, 0.45 * d + 2.0)
-        fig, ax = plt.subplots(figsize=(size + 1.0, size))
+        fig = figure.Figure(figsize=(size + 1.0, size))
+        backend.FigureCanvasAgg(fig)
+        ax = fig.add_subplot()
         masked = np.ma.masked_invalid(self.values)
         image = ax.imshow(masked, cmap="viridis", vmin=0.0)
         fig.colorbar(image, ax=ax, label="MI (nats)")
@@ -124,7 +124,6 @@ class PairwiseResult:
         fig.tight_layout()
         if path is not None:
             fig.savefig(path, dpi=120)
-            plt.close(fig)
         return fig
 
 

@@ -17,8 +17,8 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from mibound._checks import InvalidTypeError, InvalidValueError, check_int
-from mibound._progress import stderr_console
+from mibound._checks import InvalidTypeError, InvalidValueError, check_int, check_number
+from mibound._progress import progress_bar
 from mibound._random import torch_generator
 
 __all__ = ["TrainResult", "train"]
@@ -123,58 +123,24 @@ def train(
     steps = check_int("steps", steps)
     eval_every = check_int("eval_every", eval_every)
     patience = check_int("patience", patience)
-    if not (isinstance(lr, (int, float)) and lr > 0 and math.isfinite(lr)):
-        raise InvalidValueError(f"lr: expected a positive number, got {lr!r}")
-    if min_steps is None:
-        min_steps = steps // 2
-    elif isinstance(min_steps, bool) or not isinstance(min_steps, int) or min_steps < 0:
-        raise InvalidValueError(f"min_steps: expected a non-negative integer, got {min_steps!r}")
+    lr = check_number("lr", lr, low=0.0)
+    min_steps = steps // 2 if min_steps is None else check_int("min_steps", min_steps, 0)
     params = _parameters(module)
     optimiser = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
     gen_device = torch.device(device) if device is not None else params[0].device
     generator = torch_generator(seed, "train.minibatches", gen_device)
-
+    stopper = _EarlyStopping(params, patience, min_steps, tolerance, restore_best)
     history: dict[str, list[float]] = {"step": [], "train": []}
     if validate is not None:
         history["validation"] = []
-    best_value = -math.inf
-    best_step = 0
-    best_state: list[Tensor] | None = None
-    bad_evals = 0
     window: list[float] = []
-    stopped_early = False
     start = time.perf_counter()
-
-    bar = None
-    if progress:
-        from rich.progress import Progress
-
-        bar = Progress(transient=True, console=stderr_console())
-        bar.start()
-        task_id = bar.add_task(description, total=steps)
-
     step = 0
-    try:
+    with progress_bar(description, steps, progress) as advance:
         for step in range(1, steps + 1):
-            batch = sample_batch(step, generator)
-            value = objective(batch)
-            if value.ndim != 0:
-                raise InvalidValueError(
-                    f"objective: expected a scalar tensor, got shape {tuple(value.shape)}"
-                )
-            if not bool(torch.isfinite(value)):
-                raise InvalidValueError(
-                    f"objective: became non-finite ({float(value.detach())}) at step {step}; "
-                    "lower lr or use a bounded objective (e.g. js or smile)"
-                )
-            optimiser.zero_grad(set_to_none=True)
-            (-value).backward()
-            if grad_clip is not None:
-                torch.nn.utils.clip_grad_norm_(params, grad_clip)
-            optimiser.step()
-            window.append(float(value.detach()))
-            if bar is not None:
-                bar.update(task_id, advance=1)
+            value = _step(objective, sample_batch(step, generator), step, optimiser, grad_clip)
+            window.append(value)
+            advance()
             if step % eval_every == 0 or step == steps:
                 history["step"].append(step)
                 history["train"].append(sum(window) / len(window))
@@ -182,42 +148,94 @@ def train(
                 if validate is not None:
                     with torch.no_grad():
                         val = float(validate())
-                    if not math.isfinite(val):
-                        val = -math.inf
-                    history["validation"].append(val)
-                    if bar is not None:
-                        bar.update(task_id, description=f"{description} (val {val:.3f})")
-                    if val > best_value + tolerance or len(history["validation"]) == 1:
-                        best_value, best_step, bad_evals = max(val, best_value), step, 0
-                        if restore_best:
-                            best_state = [p.detach().clone() for p in params]
-                    else:
-                        bad_evals += 1
-                        if bad_evals >= patience and step >= min_steps:
-                            stopped_early = step < steps
-                            break
-    finally:
-        if bar is not None:
-            bar.stop()
-
-    if validate is None:
-        best_step = step
-    elif restore_best and best_state is not None:
-        with torch.no_grad():
-            for p, saved in zip(params, best_state, strict=True):
-                p.copy_(saved)
-
-    converged = True
-    vals = history.get("validation", [])
-    if len(vals) >= 2 and not stopped_early:
-        finite = [v for v in vals if math.isfinite(v)]
-        if finite and vals[-1] >= max(finite) and vals[-1] - vals[-2] > 10 * tolerance:
-            converged = False
+                    history["validation"].append(val if math.isfinite(val) else -math.inf)
+                    if stopper.update(history["validation"][-1], step, steps):
+                        break
+    best_step = step if validate is None else stopper.finish()
     return TrainResult(
         history=history,
         best_step=best_step,
         steps_run=step,
-        stopped_early=stopped_early,
-        converged=converged,
+        stopped_early=stopper.stopped_early,
+        converged=_converged(history.get("validation", []), stopper.stopped_early, tolerance),
         seconds=time.perf_counter() - start,
+    )
+
+
+def _step(
+    objective: Callable[[Any], Tensor],
+    batch: Any,
+    step: int,
+    optimiser: torch.optim.Optimizer,
+    grad_clip: float | None,
+) -> float:
+    """One Adam step ascending ``objective(batch)``; returns the objective's value."""
+    value = objective(batch)
+    if value.ndim != 0:
+        raise InvalidValueError(
+            f"objective: expected a scalar tensor, got shape {tuple(value.shape)}"
+        )
+    if not bool(torch.isfinite(value)):
+        raise InvalidValueError(
+            f"objective: became non-finite ({float(value.detach())}) at step {step}; "
+            "lower lr or use a bounded objective (e.g. js or smile)"
+        )
+    optimiser.zero_grad(set_to_none=True)
+    (-value).backward()
+    if grad_clip is not None:
+        params = [p for group in optimiser.param_groups for p in group["params"]]
+        torch.nn.utils.clip_grad_norm_(params, grad_clip)
+    optimiser.step()
+    return float(value.detach())
+
+
+class _EarlyStopping:
+    """Tracks the best validation value, its step and parameters, and when to stop."""
+
+    def __init__(
+        self,
+        params: list[Tensor],
+        patience: int,
+        min_steps: int,
+        tolerance: float,
+        restore_best: bool,
+    ) -> None:
+        self.params, self.patience, self.min_steps = params, patience, min_steps
+        self.tolerance, self.restore_best = tolerance, restore_best
+        self.best_value, self.best_step, self.bad_evals, self.evals = -math.inf, 0, 0, 0
+        self.best_state: list[Tensor] | None = None
+        self.stopped_early = False
+
+    def update(self, value: float, step: int, steps: int) -> bool:
+        """Records a validation value; True when training should stop."""
+        self.evals += 1
+        if value > self.best_value + self.tolerance or self.evals == 1:
+            self.best_value, self.best_step, self.bad_evals = max(value, self.best_value), step, 0
+            if self.restore_best:
+                self.best_state = [p.detach().clone() for p in self.params]
+            return False
+        self.bad_evals += 1
+        if self.bad_evals >= self.patience and step >= self.min_steps:
+            self.stopped_early = step < steps
+            return True
+        return False
+
+    def finish(self) -> int:
+        """Restores the best parameters (with ``restore_best``); returns the best step."""
+        if self.restore_best and self.best_state is not None:
+            with torch.no_grad():
+                for p, saved in zip(self.params, self.best_state, strict=True):
+                    p.copy_(saved)
+        return self.best_step
+
+
+def _converged(validation: list[float], stopped_early: bool, tolerance: float) -> bool:
+    """False when the validation value was still clearly rising at the end."""
+    if len(validation) < 2 or stopped_early:
+        return True
+    finite = [v for v in validation if math.isfinite(v)]
+    return not (
+        finite
+        and validation[-1] >= max(finite)
+        and validation[-1] - validation[-2] > 10 * tolerance
     )

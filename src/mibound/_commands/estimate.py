@@ -8,10 +8,12 @@ from typing import Any
 
 import click
 
+from mibound.estimation import METHODS, NEURAL_METHODS
+
 __all__ = ["command"]
 
-_METHODS = ("nwj", "dv", "mine", "infonce", "tuba", "alpha", "js", "smile", "ksg", "gaussian")
-_NEURAL = _METHODS[:8]
+_METHODS = METHODS
+_NEURAL = NEURAL_METHODS
 
 
 @click.command(name="estimate")

@@ -83,6 +83,10 @@ def command(
 
     if Path(file).suffix.lower() == ".npz":
         raise UserError("FILE: mibound matrix needs a table (.csv .tsv .npy .parquet), not .npz")
+    if plot is not None:  # fail before computing the pairs, not after
+        from mibound._checks import optional_import
+
+        optional_import("matplotlib.figure", "plot", "--plot")
     first, rest, names = read_pair(file, "0", None)
     table = np.concatenate([first, rest], axis=1)
     columns = names["x"] + names["y"]

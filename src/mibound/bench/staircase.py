@@ -22,14 +22,16 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from mibound._checks import InvalidValueError
+from mibound import methods
+from mibound._checks import InvalidValueError, check_int
+from mibound._random import seeded, torch_generator
 
 __all__ = ["STAIRCASE_METHODS", "staircase_name", "train_staircase"]
 
 #: Methods of the staircase runner. ``js`` trains with the Jensen–Shannon objective and reports
 #: NWJ on that critic; ``smile`` trains with JS and reports SMILE(τ) (Song & Ermon 2020);
 #: ``mine`` reports DV and follows its gradient with a moving average of the partition term.
-STAIRCASE_METHODS: tuple[str, ...] = ("nwj", "dv", "mine", "infonce", "alpha", "js", "smile")
+STAIRCASE_METHODS: tuple[str, ...] = tuple(methods.NEURAL)
 
 _OPTIONS = (
     "critic",
@@ -119,97 +121,125 @@ def train_staircase(
         Poole et al. (2019), https://arxiv.org/abs/1905.06922;
         Song & Ermon (2020), https://arxiv.org/abs/1910.06222.
     """
-    import torch
+    levels = _check_options(method, steps_per_level, batch_size, levels, window)
+    values, truths = _train_through_levels(
+        methods.get(method),
+        critic=critic,
+        dim=dim,
+        levels=levels,
+        steps_per_level=steps_per_level,
+        batch_size=batch_size,
+        lr=lr,
+        hidden=hidden,
+        layers=layers,
+        embed_dim=embed_dim,
+        alpha=alpha,
+        tau=tau,
+        cubic=cubic,
+        mine_rate=1.0 - ema,
+        seed=seed,
+    )
+    if not all(math.isfinite(v) for v in values):
+        bad = next(i for i, v in enumerate(values) if not math.isfinite(v))
+        raise FloatingPointError(f"{method}: the bound became non-finite at step {bad + 1}")
+    return _summary(values, truths, levels, steps_per_level, window, math.log(batch_size))
 
-    from mibound import bounds
-    from mibound.critics import make_critic, mlp
 
+def _check_options(
+    method: str,
+    steps_per_level: object,
+    batch_size: object,
+    levels: Sequence[float],
+    window: object,
+) -> list[float]:
     if method not in STAIRCASE_METHODS:
         raise InvalidValueError(
             f"method: expected one of {', '.join(STAIRCASE_METHODS)}, got {method!r}"
         )
-    for name, value in (("steps_per_level", steps_per_level), ("batch_size", batch_size)):
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int)
-            or value < (1 if name[0] == "s" else 2)
-        ):
-            raise InvalidValueError(
-                f"{name}: expected a positive integer (>= 2 for batch), got {value!r}"
-            )
-    levels = [float(v) for v in levels]
-    if not levels or any(not (0 < v < math.inf) for v in levels):
+    check_int("steps_per_level", steps_per_level)
+    check_int("batch_size", batch_size, minimum=2)
+    check_int("window", window)
+    checked = [float(v) for v in levels]
+    if not checked or any(not (0 < v < math.inf) for v in checked):
         raise InvalidValueError(f"levels: expected positive finite MIs, got {levels!r}")
-    if not (isinstance(window, int) and window >= 1):
-        raise InvalidValueError(f"window: expected a positive integer, got {window!r}")
+    return checked
 
-    gen = torch.Generator().manual_seed(int(seed))
-    with torch.random.fork_rng(devices=[]):  # initialisation from the seed; caller's RNG untouched
-        torch.manual_seed(int(seed))
-        net = make_critic(critic, dim, dim, hidden=hidden, layers=layers, embed_dim=embed_dim)
-        baseline = mlp(dim, 1, hidden=64, layers=1) if method == "alpha" else None
 
-    def batch(rho: float, b: int) -> tuple[torch.Tensor, torch.Tensor]:
-        x = torch.randn(b, dim, generator=gen)
-        y = rho * x + math.sqrt(1.0 - rho * rho) * torch.randn(b, dim, generator=gen)
+def _train_through_levels(
+    spec: methods.MethodSpec,
+    *,
+    critic: str,
+    dim: int,
+    levels: list[float],
+    steps_per_level: int,
+    batch_size: int,
+    lr: float,
+    hidden: int,
+    layers: int,
+    embed_dim: int,
+    alpha: float,
+    tau: float,
+    cubic: bool,
+    mine_rate: float,
+    seed: int,
+) -> tuple[list[float], list[float]]:
+    """Trains one critic with :func:`mibound.train.train` while the MI steps through ``levels``;
+    returns the reported bound on each step's training minibatch and the truth at that step."""
+    import torch
+    from torch import nn
+
+    from mibound.critics import make_critic, mlp
+    from mibound.train import train
+
+    with seeded(seed, "staircase.initialisation"):
+        module = nn.ModuleDict(
+            {
+                "critic": make_critic(
+                    critic, dim, dim, hidden=hidden, layers=layers, embed_dim=embed_dim
+                )
+            }
+        )
+        if spec.needs_baseline:
+            module["baseline"] = mlp(dim, 1, hidden=64, layers=1)
+    rhos = [_rho(level, dim) for level in levels]
+
+    def sample_batch(step: int, generator: torch.Generator) -> tuple[Any, Any]:
+        rho = rhos[min((step - 1) // steps_per_level, len(rhos) - 1)]
+        x = torch.randn(batch_size, dim, generator=generator)
+        y = rho * x + math.sqrt(1.0 - rho * rho) * torch.randn(batch_size, dim, generator=generator)
         return x, (y**3 if cubic else y)
 
+    net: Any = module["critic"]
     if hasattr(net, "x_norm"):
-        x0, y0 = batch(_rho(levels[0], dim), 1024)
+        x0, y0 = sample_batch(1, torch_generator(seed, "staircase.standardisation"))
         net.x_norm.fit(x0)
         net.y_norm.fit(y0)
-    params = list(net.parameters()) + (list(baseline.parameters()) if baseline is not None else [])
-    opt = torch.optim.Adam(params, lr=lr)
-    ema_value: torch.Tensor | None = None
-    log_b = math.log(batch_size)
-    off = ~torch.eye(batch_size, dtype=torch.bool)
-
+    objective = spec.training_objective(tau=tau, alpha=alpha, mine_rate=mine_rate)
     values: list[float] = []
-    truths: list[float] = []
-    for level in levels:
-        rho = _rho(level, dim)
-        for _ in range(steps_per_level):
-            x, y = batch(rho, batch_size)
-            scores = net(x, y)
-            if method == "nwj":
-                value = bounds.nwj(scores, validate=False)
-                objective = value
-            elif method == "dv":
-                value = bounds.dv(scores, validate=False)
-                objective = value
-            elif method == "mine":
-                value = bounds.dv(scores, validate=False)
-                mean_exp = scores[off].exp().mean()
-                ema_value = (
-                    mean_exp.detach()
-                    if ema_value is None
-                    else ema * ema_value + (1 - ema) * mean_exp.detach()
-                )
-                objective = scores.diagonal().mean() - mean_exp / ema_value
-            elif method == "infonce":
-                value = bounds.infonce(scores, validate=False)
-                objective = value
-            elif method == "alpha":
-                log_a = baseline(x).squeeze(-1)
-                value = bounds.interpolated(scores, alpha, log_a, validate=False)
-                objective = value
-            else:  # js, smile: JS-trained critic
-                objective = bounds.js(scores, validate=False)
-                with torch.no_grad():
-                    if method == "js":
-                        value = bounds.nwj(scores, validate=False)
-                    else:
-                        value = bounds.smile(scores, tau, validate=False)
-            opt.zero_grad(set_to_none=True)
-            (-objective).backward()
-            opt.step()
-            values.append(float(value.detach()))
-            truths.append(level)
 
-    if not all(math.isfinite(v) for v in values):
-        bad = next(i for i, v in enumerate(values) if not math.isfinite(v))
-        raise FloatingPointError(f"{method}: the bound became non-finite at step {bad + 1}")
+    def step_objective(pair: tuple[Any, Any]) -> Any:
+        x, y = pair
+        scores = net(x, y)
+        log_a = module["baseline"](x).squeeze(-1) if "baseline" in module else None
+        with torch.no_grad():
+            values.append(float(spec.reported_value(scores, log_a, tau, alpha)))
+        return objective(scores, log_a)
 
+    total = steps_per_level * len(levels)
+    train(module, step_objective, sample_batch, steps=total, lr=lr, eval_every=total, seed=seed)
+    truths = [level for level in levels for _ in range(steps_per_level)]
+    return values, truths[: len(values)]
+
+
+def _summary(
+    values: list[float],
+    truths: list[float],
+    levels: list[float],
+    steps_per_level: int,
+    window: int,
+    log_b: float,
+) -> dict[str, Any]:
+    """Window means and sds of the per-step values, and each level's second-half statistics."""
     import numpy as np
 
     v = np.asarray(values)
