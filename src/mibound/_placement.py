@@ -47,8 +47,6 @@ def check_device(device: object, name: str = "device") -> torch.device | None:
         raise InvalidValueError(f"{name}: {device!r} requested but CUDA is not available")
     if place.type == "mps" and not torch.backends.mps.is_available():
         raise InvalidValueError(f"{name}: {device!r} requested but MPS is not available")
-    if place.type == "cuda" and place.index is None:
-        place = torch.device("cuda", torch.cuda.current_device())
     return place
 
 
@@ -107,6 +105,8 @@ def placed(
     device = check_device(device)
     model_device, model_dtype = model_place(model)
     device = device if device is not None else model_device
+    if device.type == "cuda" and device.index is None and torch.cuda.is_available():
+        device = torch.device("cuda", torch.cuda.current_device())
     dtype = dtype if dtype is not None else model_dtype
     if (device, dtype) != (model_device, model_dtype):
         if not isinstance(model, nn.Module):

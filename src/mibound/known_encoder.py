@@ -114,27 +114,9 @@ def known_conditional(
     xs = torch.as_tensor(x_np[perm.numpy()], dtype=dtype, device=place)
     xs = xs.reshape(blocks, k + 1, -1)
     size = batch_size or max(1, _MEMORY_BUDGET // ((k + 1) ** 2 * max(1, xs.shape[-1])))
-    mask = torch.eye(k + 1, dtype=torch.bool, device=place)
 
     def terms(part: slice) -> tuple[Tensor, Tensor]:
-        q = encoder(xs[part].unsqueeze(1))
-        if not isinstance(q, Distribution):
-            raise InvalidTypeError(
-                "encoder: expected it to return a torch.distributions.Distribution, "
-                f"got {type(q).__name__}"
-            )
-        z = q.sample().transpose(1, 2)  # z[b, i, 0] ~ q(. | x_{b,i})
-        scores = q.log_prob(z)  # scores[b, i, j] = log q(z_{b,i} | x_{b,j})
-        if scores.shape[-2:] != (k + 1, k + 1):
-            raise InvalidValueError(
-                "encoder: expected log_prob to broadcast to a (K+1, K+1) score matrix, got "
-                f"shape {tuple(scores.shape)}; its batch shape must be x.shape[:-1]"
-            )
-        off = torch.logsumexp(scores.masked_fill(mask, -math.inf), -1) - math.log(k)
-        return (
-            infonce(scores, reduction="none").mean(-1),
-            (torch.diagonal(scores, dim1=-2, dim2=-1) - off).mean(-1),
-        )
+        return _block_terms(encoder, xs[part], k)
 
     lower_terms, upper_terms = _chunked(
         terms, blocks, size, seed=seed, stream="encoder-samples", place=place
@@ -167,4 +149,27 @@ def known_conditional(
         method="known conditional",
         settings=settings,
         diagnostics=diagnostics,
+    )
+
+
+def _block_terms(encoder: Encoder, blocks: Tensor, k: int) -> tuple[Tensor, Tensor]:
+    """Lower (InfoNCE) and upper (leave-self-out) terms of each block of K+1 points."""
+    q = encoder(blocks.unsqueeze(1))
+    if not isinstance(q, Distribution):
+        raise InvalidTypeError(
+            "encoder: expected it to return a torch.distributions.Distribution, "
+            f"got {type(q).__name__}"
+        )
+    z = q.sample().transpose(1, 2)  # z[b, i, 0] ~ q(. | x_{b,i})
+    scores = q.log_prob(z)  # scores[b, i, j] = log q(z_{b,i} | x_{b,j})
+    if scores.shape[-2:] != (k + 1, k + 1):
+        raise InvalidValueError(
+            "encoder: expected log_prob to broadcast to a (K+1, K+1) score matrix, got "
+            f"shape {tuple(scores.shape)}; its batch shape must be x.shape[:-1]"
+        )
+    mask = torch.eye(k + 1, dtype=torch.bool, device=scores.device)
+    off = torch.logsumexp(scores.masked_fill(mask, -math.inf), -1) - math.log(k)
+    return (
+        infonce(scores, reduction="none").mean(-1),
+        (torch.diagonal(scores, dim1=-2, dim2=-1) - off).mean(-1),
     )

@@ -171,27 +171,12 @@ def known_marginal(
     place = check_device(device) or torch.device("cpu")
     xs = torch.as_tensor(x_np, dtype=dtype, device=place)
     zs = torch.as_tensor(z_np, dtype=dtype, device=place)
-    n, x_dim = xs.shape
-    z_dim = zs.shape[1]
+    n = xs.shape[0]
     log_prior = _log_prior(prior, zs)
 
-    perm = torch.randperm(n, generator=torch_generator(seed, "split")).to(place)
-    n_test = max(2, round(test_fraction * n))
-    n_val = max(2, (n - n_test) // 5)
-    n_train = n - n_test - n_val
-    if n_train < 2:
-        raise InvalidValueError(f"x, z: too few pairs ({n}) for a train/validation/test split")
-    test, val, tr = perm[:n_test], perm[n_test : n_test + n_val], perm[n_test + n_val :]
-
-    with seeded(seed, "initialisation", place):
-        encoder = GaussianEncoder(x_dim, z_dim, hidden, layers).to(device=place, dtype=dtype)
-        energy = _PairEnergy(x_dim, z_dim, hidden, layers).to(device=place, dtype=dtype)
-    with torch.no_grad():
-        for module in (encoder, energy):
-            module.x_shift.copy_(xs[tr].mean(0))
-            module.x_scale.copy_(xs[tr].std(0).clamp(min=1e-12))
-        energy.z_shift.copy_(zs[tr].mean(0))
-        energy.z_scale.copy_(zs[tr].std(0).clamp(min=1e-12))
+    test, val, tr = _split_pairs(n, test_fraction, seed, place)
+    n_test, n_val, n_train = len(test), len(val), len(tr)
+    encoder, energy = _modules(xs[tr], zs[tr], hidden, layers, seed)
     both = nn.ModuleDict({"encoder": encoder, "energy": energy})
 
     def sample_batch(step: int, generator: torch.Generator) -> Tensor:
@@ -297,3 +282,33 @@ def _log_prior(
             "prior: log p(z) is not finite at some of the given z; wrong prior?"
         )
     return log_prior
+
+
+def _split_pairs(
+    n: int, test_fraction: float, seed: int, place: torch.device
+) -> tuple[Tensor, Tensor, Tensor]:
+    """Indices of the test, validation and training pairs, shuffled from ``seed``."""
+    perm = torch.randperm(n, generator=torch_generator(seed, "split")).to(place)
+    n_test = max(2, round(test_fraction * n))
+    n_val = max(2, (n - n_test) // 5)
+    if n - n_test - n_val < 2:
+        raise InvalidValueError(f"x, z: too few pairs ({n}) for a train/validation/test split")
+    return perm[:n_test], perm[n_test : n_test + n_val], perm[n_test + n_val :]
+
+
+def _modules(
+    x_tr: Tensor, z_tr: Tensor, hidden: int, layers: int, seed: int
+) -> tuple[GaussianEncoder, _PairEnergy]:
+    """The encoder and the energy, initialised from ``seed``, standardised on the training pairs."""
+    x_dim, z_dim = x_tr.shape[1], z_tr.shape[1]
+    place, dtype = x_tr.device, x_tr.dtype
+    with seeded(seed, "initialisation", place):
+        encoder = GaussianEncoder(x_dim, z_dim, hidden, layers).to(device=place, dtype=dtype)
+        energy = _PairEnergy(x_dim, z_dim, hidden, layers).to(device=place, dtype=dtype)
+    with torch.no_grad():
+        for module in (encoder, energy):
+            module.x_shift.copy_(x_tr.mean(0))
+            module.x_scale.copy_(x_tr.std(0).clamp(min=1e-12))
+        energy.z_shift.copy_(z_tr.mean(0))
+        energy.z_scale.copy_(z_tr.std(0).clamp(min=1e-12))
+    return encoder, energy

@@ -86,6 +86,7 @@ from mibound._checks import (
     check_seed,
 )
 from mibound._inputs import as_pair, power_of_two_scale, row_groups, same_columns
+from mibound._placement import check_device
 from mibound._random import numpy_rng, seeded, torch_generator
 from mibound._stats import Z95
 from mibound.critics import CRITICS, Standardizer, make_critic, mlp
@@ -835,16 +836,10 @@ def _dtype(dtype: object) -> torch.dtype:
 
 
 def _device(device: object) -> torch.device:
-    if device is None:
+    """The training device: CUDA when available by default; a CUDA request needs CUDA."""
+    dev = check_device(device)
+    if dev is None:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if not isinstance(device, (str, torch.device)):
-        raise InvalidTypeError(f"device: expected a string such as 'cpu' or 'cuda', got {device!r}")
-    try:
-        dev = torch.device(device)
-    except RuntimeError:
-        raise InvalidValueError(
-            f"device: expected a torch device such as 'cpu' or 'cuda', got {device!r}"
-        ) from None
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise InvalidValueError(f"device: {device!r} requested but CUDA is not available")
     return dev
