@@ -1,8 +1,13 @@
 """One short script that exercises every estimator's CUDA path and compares it with the CPU.
 
-Run it on a machine with a GPU (about a minute):
+Run it on a machine with a GPU (a few minutes):
 
-    python benchmarks/cuda_check.py
+    python benchmarks/cuda_check.py            # checks, then the timing table
+    python benchmarks/cuda_check.py --no-timing
+
+The timing table runs every compute path (KSG at N = 20k and 200k, critic training, the SNIS
+sandwich, AIS) once on the CPU and once on the device with the same settings and prints the
+seconds of each and their ratio, with the machine, versions, load average and peak memory.
 
 Each check prints ``ok`` or ``FAIL`` with the numbers; the exit status is the number of
 failures. Values computed on CUDA must agree with the closed forms (and with the CPU run where
@@ -20,6 +25,7 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
+from _machine import footer, machine_line
 
 import mibound
 from mibound import bounds
@@ -129,20 +135,85 @@ def decoder_on(device: str) -> tuple[bool, str]:
     return ok, f"[{result.lower:.3f}, {result.upper:.3f}]"
 
 
-def ksg_cpu() -> tuple[bool, str]:
+def ksg_on(device: str) -> tuple[bool, str]:
     rng = np.random.default_rng(0)
     x = rng.standard_normal((5000, 2))
     y = x + rng.standard_normal((5000, 2))
-    est = mibound.ksg(x, y)
+    est = mibound.ksg(x, y, device=device)
+    tree = mibound.ksg(x, y, backend="scipy")
     truth = math.log(2.0)
-    return abs(est.value - truth) < 0.05, f"{est.value:.3f} vs {truth:.3f} (KSG is CPU-only)"
+    same = est.value == tree.value and est.stderr == tree.stderr
+    ok = same and abs(est.value - truth) < 0.05 and est.settings["backend"] == "torch"
+    return ok, f"{est.value:.6f} (scipy tree {tree.value:.6f}) vs truth {truth:.3f}"
+
+
+def _seconds(fn: Callable[[], object]) -> float:
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    fn()
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+    return time.perf_counter() - start
+
+
+def timing(device: str) -> None:
+    """Seconds of each compute path on the CPU and on ``device``, same settings."""
+    rng = np.random.default_rng(0)
+    task = mibound.tasks.get("gaussian-dense-2x2-rho-0.5")
+    x_n, y_n = task.sample(10_000, seed=0)
+    lg = LinearGaussian.with_mutual_information(20.0, k=10, d=50)
+    paths: list[tuple[str, Callable[[str], object]]] = []
+    for n in (20_000, 200_000):
+        x = rng.standard_normal((n, 5))
+        y = 0.8 * x + 0.6 * rng.standard_normal((n, 5))
+        paths.append(
+            (
+                f"ksg N={n} 5+5 (cpu: numba trees)",
+                lambda d, x=x, y=y: mibound.ksg(x, y, **({} if d == "cpu" else {"device": d})),
+            )
+        )
+    for critic in ("separable", "concat"):
+        paths.append(
+            (
+                f"critic training nwj {critic}, 500 steps",
+                lambda d, c=critic: mibound.estimate(
+                    x_n, y_n, method="nwj", critic=c, steps=500, patience=500, device=d, seed=0
+                ),
+            )
+        )
+    paths.append(
+        (
+            "SNIS sandwich LinearGaussian 20 nats, prior K=4096",
+            lambda d: mibound.sandwich(lg.to(d), k=4096, n=512, seed=0),
+        )
+    )
+    paths.append(
+        (
+            "AIS sandwich LinearGaussian 20 nats, T=200 M=4",
+            lambda d: mibound.sandwich(lg.to(d), method="ais", steps=200, chains=4, n=512, seed=0),
+        )
+    )
+    head = f"{'path':<52} {'cpu s':>8} {device + ' s':>10} {'cpu/' + device:>10}"
+    print()
+    print(head)
+    print("-" * len(head))
+    for name, fn in paths:
+        try:
+            cpu = _seconds(lambda fn=fn: fn("cpu"))
+            dev = _seconds(lambda fn=fn: fn(device))
+            print(f"{name:<52} {cpu:8.2f} {dev:10.2f} {cpu / dev:9.1f}x", flush=True)
+        except Exception as err:  # report and go on
+            print(f"{name:<52} FAIL {type(err).__name__}: {err}", flush=True)
+            FAILURES.append(f"timing {name}")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cuda", help="device to check (default cuda)")
+    parser.add_argument("--no-timing", action="store_true", help="skip the timing table")
     args = parser.parse_args()
-    print(f"mibound {mibound.__version__}, torch {torch.__version__}, cuda {torch.version.cuda}")
+    print(machine_line() + f", cuda {torch.version.cuda}")
     devices = ["cpu"]
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         print("CUDA is not available here: running the CPU half only")
@@ -150,8 +221,8 @@ def main() -> int:
         devices.append(args.device)
         if args.device.startswith("cuda"):
             print(f"device: {torch.cuda.get_device_name(torch.device(args.device))}")
-    check("ksg", ksg_cpu)
     for device in devices:
+        check(f"ksg torch backend [{device}]", lambda d=device: ksg_on(d))
         check(f"bounds [{device}]", lambda d=device: bounds_on(d))
         check(f"neural smile [{device}]", lambda d=device: neural_on(d))
         for dtype in (torch.float64, torch.float32):
@@ -160,7 +231,12 @@ def main() -> int:
         check(f"ais [{device}]", lambda d=device: ais_on(d))
         check(f"mixture [{device}]", lambda d=device: mixture_on(d))
         check(f"decoder model [{device}]", lambda d=device: decoder_on(d))
+    if not args.no_timing and len(devices) > 1:
+        timing(devices[1])
     print(f"{len(FAILURES)} failure(s)" + (f": {', '.join(FAILURES)}" if FAILURES else ""))
+    print(footer())
+    if torch.cuda.is_available():
+        print(f"peak GPU memory {torch.cuda.max_memory_allocated() / 2**20:.0f} MiB")
     return len(FAILURES)
 
 

@@ -8,27 +8,34 @@ we replace by the identity; infomeasure gets noise_level=0), so the values must 
 rounding. Times are the best of --repeats runs, measured in this one process: wall-clock
 seconds and CPU seconds (summed over threads: mibound uses all cores, the peers one). On a
 shared machine (load average printed) compare the CPU column; on an idle one, the wall column.
+The headline row is mibound's default call (value and standard error from 10 disjoint
+subsamples); no peer computes a standard error.
+
+The scaling curve (--scaling) runs mibound's default call once per size, each in a fresh
+process so that its peak resident memory is its own.
 
 Run:
     pip install npeet-plus infomeasure   # peers (neither replaces numpy or torch)
     python benchmarks/ksg_speed.py [--sizes 2000 10000 50000] [--repeats 1]
+    python benchmarks/ksg_speed.py --sizes --scaling 1000 10000 100000 1000000
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
-import os
-import platform
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from functools import partial
 
 import numpy as np
+from _machine import footer, load_average, machine_line, peak_rss_mb
 from scipy.spatial import cKDTree
 from scipy.special import digamma
 
-import mibound
 from mibound.knn import ksg
 
 TRUE_MI = 2.0
@@ -104,59 +111,107 @@ def _mibound(x: np.ndarray, y: np.ndarray, backend: str, subsamples: int | None)
     return ksg(x, y, k=K, noise=0.0, subsamples=subsamples, backend=backend).value
 
 
+def _child(n: int) -> None:
+    """One default call at size n in this fresh process; prints a JSON line."""
+    ksg(*make_data(500), k=K)  # load the compiled kernels (about a second, once per process)
+    x, y = make_data(n)
+    start, start_cpu = time.perf_counter(), time.process_time()
+    est = ksg(x, y, k=K)
+    wall, cpu = time.perf_counter() - start, time.process_time() - start_cpu
+    row = {"n": n, "value": est.value, "stderr": est.stderr, "wall": wall, "cpu": cpu}
+    row |= {"backend": est.settings["backend"], "rss": peak_rss_mb(), "load": load_average()}
+    print(json.dumps(row), flush=True)
+
+
+def scaling(sizes: list[int]) -> None:
+    """The default call (value + standard error) at each size, each in a fresh process."""
+    # Compile or load the numba cache once so that no child pays for compilation.
+    ksg(*make_data(500), k=K)
+    print("scaling: mibound.ksg(x, y, k=3) default call (value + standard error), 5 + 5 dims")
+    header = (
+        f"{'N':>8} {'backend':<8} {'value':>8} {'stderr':>8} {'wall s':>8} {'cpu s':>8} "
+        f"{'peak RSS MiB':>12} {'load':>5}"
+    )
+    print(header)
+    print("-" * len(header))
+    for n in sizes:
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", str(n)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        print(
+            f"{r['n']:>8} {r['backend']:<8} {r['value']:>8.4f} {r['stderr']:>8.4f} "
+            f"{r['wall']:>8.2f} {r['cpu']:>8.2f} {r['rss']:>12.0f} {r['load']:>5.1f}",
+            flush=True,
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[2000, 10000, 50000])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[2000, 10000, 50000])
     parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--scaling", type=int, nargs="*", default=[])
+    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    print(
-        f"mibound {mibound.__version__}, numpy {np.__version__}, python "
-        f"{platform.python_version()}, {os.cpu_count()} CPUs; k={K}, d_x=d_y={DIM}, "
-        f"true MI {TRUE_MI} nats"
-    )
+    if args.child:
+        _child(args.child)
+        return
+    print(machine_line("sklearn"))
+    print(f"k={K}, d_x=d_y={DIM}, true MI {TRUE_MI} nats")
+    if args.sizes:
+        compare(args.sizes, args.repeats)
+    if args.scaling:
+        scaling(args.scaling)
+    print(footer())
+
+
+def compare(sizes: list[int], repeats: int) -> None:
     runners = peers()
     # Warm-up (imports, numba compilation or cache load) on small data, not timed.
     x, y = make_data(500)
-    for backend in ("numba", "scipy"):
+    for backend in ("numba", "scipy", "torch"):
         ksg(x, y, k=K, noise=0.0, backend=backend)
     for fn in runners.values():
         fn(x, y)
     header = (
-        f"{'N':>6} {'implementation':<30} {'value':>9} {'|diff|':>9} {'wall s':>8} "
+        f"{'N':>6} {'implementation':<34} {'value':>9} {'|diff|':>9} {'wall s':>8} "
         f"{'cpu s':>8} {'wall/ours':>9} {'cpu/ours':>9}"
     )
     print(header)
     print("-" * len(header))
-    for n in args.sizes:
+    for n in sizes:
         x, y = make_data(n)
-        rows = []
-        for backend in ("numba", "scipy"):
+        rows = [
+            (
+                "mibound.ksg default (+ stderr)",
+                *timed(partial(_mibound, x, y, "auto", None), repeats),
+            )
+        ]
+        backends = ["numba", "scipy"] + (["torch"] if n <= 20_000 else [])
+        for backend in backends:
             rows.append(
                 (
-                    f"mibound.ksg [{backend}]",
-                    *timed(partial(_mibound, x, y, backend, 0), args.repeats),
+                    f"mibound.ksg [{backend}] value only",
+                    *timed(partial(_mibound, x, y, backend, 0), repeats),
                 )
             )
-        rows.append(
-            (
-                "mibound.ksg [numba] + stderr",
-                *timed(partial(_mibound, x, y, "numba", None), args.repeats),
-            )
-        )
+        n_ours = len(rows)
         for name, fn in runners.items():
-            rows.append((name, *timed(partial(fn, x, y), args.repeats)))
+            rows.append((name, *timed(partial(fn, x, y), repeats)))
         _, ours, wall_ours, cpu_ours = rows[0]
         for name, value, wall, cpu in rows:
             print(
-                f"{n:>6} {name:<30} {value:>9.5f} {abs(value - ours):>9.2e} {wall:>8.3f} "
+                f"{n:>6} {name:<34} {value:>9.5f} {abs(value - ours):>9.2e} {wall:>8.3f} "
                 f"{cpu:>8.3f} {wall / wall_ours:>9.2f} {cpu / cpu_ours:>9.2f}"
             )
-        peers_rows = rows[3:]
-        fastest = min(peers_rows, key=lambda row: row[2])
+        fastest = min(rows[n_ours:], key=lambda row: row[2])
         print(
-            f"{n:>6} fastest peer ({fastest[0]}) / mibound.ksg [numba]: wall "
-            f"{fastest[2] / wall_ours:.2f}x, cpu {fastest[3] / cpu_ours:.2f}x; "
-            f"load average {os.getloadavg()[0]:.1f}\n",
+            f"{n:>6} fastest peer ({fastest[0]}, value only) / mibound default call (value + "
+            f"stderr): wall {fastest[2] / wall_ours:.2f}x, cpu {fastest[3] / cpu_ours:.2f}x; "
+            f"load average {load_average():.1f}; peak RSS so far {peak_rss_mb():.0f} MiB\n",
             flush=True,
         )
 

@@ -5,7 +5,8 @@ Equal setup for both libraries:
 - data: 5-d X, 5-d Y correlated Gaussian (``mibound.tasks.gaussian(5, mi=2.0)``, true MI 2 nats;
   ``--mi`` changes it),
   one sample of N pairs split once into train / validation / test (60/20/20) and handed to both;
-- critic: separable, two MLPs 5 -> 256 -> 256 -> 32 (ReLU), score = dot product;
+- critic (``--critics``): separable, two MLPs 5 -> 256 -> 256 -> 32 (ReLU), score = dot
+  product; concat, one MLP 10 -> 256 -> 256 -> 1 (ReLU) on all B^2 pairs [x_i, y_j];
 - objective: NWJ, InfoNCE, SMILE (tau = 5, trained with the JS objective in both), negatives
   = the other pairs of the batch (InfoNCE: the whole batch, positive included);
 - batch 128, Adam lr 5e-4, exactly ``--steps`` optimisation steps (no early stop for either;
@@ -24,6 +25,9 @@ Install (torch-mist pins numpy < 2; ``--no-deps`` keeps the installed numpy and 
     pip install --no-deps torch-mist==0.2.17 pyro-ppl pyro-api opt_einsum tqdm
 
 Run: ``python benchmarks/neural_vs_torch_mist.py --steps 1000 --rounds 3``
+(``--critics separable concat`` adds the concat critic).
+
+``--profile`` instead prints where one mibound training run spends its time (torch.profiler).
 """
 
 from __future__ import annotations
@@ -32,14 +36,13 @@ import argparse
 import contextlib
 import io
 import math
-import platform
 import statistics
 import time
 
 import numpy as np
 import torch
+from _machine import footer, machine_line
 
-import mibound
 from mibound.neural import neural_estimate
 from mibound.tasks.gaussian import gaussian
 
@@ -60,14 +63,16 @@ def split(x: np.ndarray, y: np.ndarray, seed: int) -> list[tuple[np.ndarray, np.
     return [(x[p], y[p]) for p in parts]
 
 
-def run_mibound(x: np.ndarray, y: np.ndarray, method: str, steps: int, seed: int) -> dict:
+def run_mibound(
+    x: np.ndarray, y: np.ndarray, method: str, steps: int, seed: int, critic: str
+) -> dict:
     cpu = time.process_time()
     est = neural_estimate(
         x,
         y,
         method,
         seed=seed,
-        critic="separable",
+        critic=critic,
         hidden=HIDDEN,
         layers=2,
         embed_dim=EMBED,
@@ -89,7 +94,7 @@ def run_mibound(x: np.ndarray, y: np.ndarray, method: str, steps: int, seed: int
     }
 
 
-def run_torch_mist(parts: list, method: str, steps: int, seed: int) -> dict:
+def run_torch_mist(parts: list, method: str, steps: int, seed: int, critic: str) -> dict:
     from torch_mist.estimators.factories import instantiate_estimator
     from torch_mist.utils.evaluation import evaluate_mi
     from torch_mist.utils.logging.logger.base import DummyLogger
@@ -99,7 +104,9 @@ def run_torch_mist(parts: list, method: str, steps: int, seed: int) -> dict:
         (torch.as_tensor(a, dtype=torch.float32), torch.as_tensor(b, dtype=torch.float32))
         for a, b in parts
     ]
-    options = {"tau": 5.0} if method == "smile" else {}
+    options: dict = {"tau": 5.0} if method == "smile" else {}
+    if critic == "separable":
+        options["k_dim"] = EMBED
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)  # torch-mist initialises and shuffles from the global RNG
         estimator = instantiate_estimator(
@@ -107,8 +114,7 @@ def run_torch_mist(parts: list, method: str, steps: int, seed: int) -> dict:
             x_dim=x_tr.shape[1],
             y_dim=y_tr.shape[1],
             hidden_dims=[HIDDEN, HIDDEN],
-            k_dim=EMBED,
-            critic_type="separable",
+            critic_type="separable" if critic == "separable" else "joint",
             # NWJ/SMILE: every other pair of the batch as negatives (mibound's off-diagonal).
             # InfoNCE: the whole batch including the positive (torch-mist's default, and the
             # InfoNCE bound; excluding the positive would no longer be capped at log B).
@@ -144,6 +150,21 @@ def run_torch_mist(parts: list, method: str, steps: int, seed: int) -> dict:
     }
 
 
+def profile(x: np.ndarray, y: np.ndarray, critic: str, steps: int) -> None:
+    """Where one mibound NWJ training run spends its time (torch.profiler, CPU)."""
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile as torch_profile
+
+    run_mibound(x, y, "nwj", 20, 0, critic)  # warm-up
+    with torch_profile(activities=[ProfilerActivity.CPU]) as prof:
+        out = run_mibound(x, y, "nwj", steps, 0, critic)
+    print(
+        f"\nprofile: mibound nwj, {critic} critic, {steps} steps, "
+        f"{out['steps'] / out['seconds']:.0f} steps/s"
+    )
+    print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=15))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=10_000, help="pairs (60%% train)")
@@ -153,23 +174,34 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--mi", type=float, default=2.0, help="true MI in nats")
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
+    parser.add_argument(
+        "--critics", nargs="+", default=["separable"], choices=["separable", "concat"]
+    )
+    parser.add_argument("--profile", action="store_true", help="profile mibound instead")
     args = parser.parse_args()
-
-    import torch_mist
 
     torch.set_num_threads(args.threads)
     task = gaussian(5, mi=args.mi)
     x, y = task.sample(args.n, seed=args.seed)
     parts = split(x, y, args.seed)
     truth = task.mutual_information
+    print(machine_line("torch_mist"))
+    print(f"{args.threads} torch thread(s)")
+    if args.profile:
+        for critic in args.critics:
+            profile(x, y, critic, args.steps)
+        print(footer())
+        return
+    for critic in args.critics:
+        compare(args, x, y, parts, truth, critic)
+    print(footer())
+
+
+def compare(args: argparse.Namespace, x, y, parts, truth: float, critic: str) -> None:
+    shape = f"separable 2x{HIDDEN} -> {EMBED}" if critic == "separable" else f"concat 2x{HIDDEN}"
     print(
-        f"mibound {mibound.__version__}, torch-mist {torch_mist.__version__}, torch "
-        f"{torch.__version__}, numpy {np.__version__}, python {platform.python_version()}; "
-        f"{args.threads} torch thread(s)"
-    )
-    print(
-        f"5-d x 5-d Gaussian, true MI {truth:.3f} nats, N = {args.n} (60/20/20 split), "
-        f"separable critic 2x{HIDDEN} -> {EMBED}, batch {BATCH}, {args.steps} steps, "
+        f"\n5-d x 5-d Gaussian, true MI {truth:.3f} nats, N = {args.n} (60/20/20 split), "
+        f"{shape} critic, batch {BATCH}, {args.steps} steps, "
         f"{args.rounds} interleaved rounds (medians)"
     )
 
@@ -180,9 +212,9 @@ def main() -> None:
             for lib in order:
                 seed = args.seed + r
                 if lib == "mibound":
-                    out = run_mibound(x, y, method, args.steps, seed)
+                    out = run_mibound(x, y, method, args.steps, seed, critic)
                 else:
-                    out = run_torch_mist(parts, method, args.steps, seed)
+                    out = run_torch_mist(parts, method, args.steps, seed, critic)
                 results.setdefault((method, lib), []).append(out)
                 print(
                     f"  round {r} {method:8s} {lib:10s} value {out['value']:8.4f} "
@@ -192,8 +224,9 @@ def main() -> None:
                 )
 
     head = (
-        f"{'method':8s} {'library':10s} {'steps/s':>8s} {'cpu st/s':>9s} {'value':>7s} "
-        f"{'|err|':>6s} {'speed (paired)':>15s} {'cpu speed':>10s} {'|err| ratio':>11s}"
+        f"{'critic':9s} {'method':8s} {'library':10s} {'steps/s':>8s} {'cpu st/s':>9s} "
+        f"{'value':>7s} {'|err|':>6s} {'speed (paired)':>15s} {'cpu speed':>10s} "
+        f"{'|err| ratio':>11s}"
     )
     print()
     print(head)
@@ -223,7 +256,8 @@ def main() -> None:
                 f"{paired:14.2f}x {cpu_ratio:9.2f}x {err_ratio:10.2f}x" if lib == "mibound" else ""
             )
             print(
-                f"{method:8s} {lib:10s} {rate:8.1f} {cpu_rate:9.1f} {value:7.4f} {err:6.4f} {extra}"
+                f"{critic:9s} {method:8s} {lib:10s} {rate:8.1f} {cpu_rate:9.1f} {value:7.4f} "
+                f"{err:6.4f} {extra}"
             )
     print(
         "\nspeed (paired) = median over rounds of mibound steps/s / torch-mist steps/s (wall "

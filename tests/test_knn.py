@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import math
 from collections.abc import Callable
 
@@ -16,9 +17,13 @@ from mibound.knn import _count_closer, ksg
 try:
     import numba  # noqa: F401
 
-    BACKENDS = ["scipy", "numba"]
+    BACKENDS = ["scipy", "numba", "torch"]
 except ImportError:  # the numba backend is optional (mibound[fast])
-    BACKENDS = ["scipy", pytest.param("numba", marks=pytest.mark.skip(reason="needs numba"))]
+    BACKENDS = [
+        "scipy",
+        pytest.param("numba", marks=pytest.mark.skip(reason="needs numba")),
+        "torch",
+    ]
 
 
 def brute_force_ksg(x: np.ndarray, y: np.ndarray, k: int) -> float:
@@ -170,6 +175,7 @@ def test_no_stderr_is_flagged() -> None:
         ({"subsamples": 30}, "subsamples: expected"),
         ({"n_jobs": 0}, "n_jobs: expected"),
         ({"backend": "fortran"}, "backend: expected"),
+        ({"backend": "numba", "device": "cpu"}, "device: only the 'torch' backend"),
     ],
 )
 def test_bad_arguments(kwargs: dict, match: str) -> None:
@@ -285,12 +291,62 @@ def test_huge_k_refused_before_allocating(monkeypatch: pytest.MonkeyPatch) -> No
         ksg(x, y, k=150, n_jobs=10**6)
 
 
+def test_torch_backend_blocks_and_device(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The GPU path is the same code on another device: its blocking must not change a count.
+    from mibound import _knn_torch
+
+    x, y = correlated(400, 2, 0.6, seed=8)
+    x = np.round(4 * x) / 4  # ties, including zero radii after rounding
+    reference = brute_force_ksg(x, y, 3)
+    monkeypatch.setitem(_knn_torch._BLOCK_BYTES, "cpu", 1)  # one query per block
+    tiny = ksg(x, y, k=3, noise=0.0, subsamples=0, device="cpu")
+    assert tiny.settings["backend"] == "torch"
+    assert tiny.settings["device"] == "cpu"
+    assert tiny.value == pytest.approx(reference, abs=1e-12)
+
+
+def test_auto_backend_choice(monkeypatch: pytest.MonkeyPatch) -> None:
+    torch = pytest.importorskip("torch")
+    from mibound.knn import _GPU_MIN, _ksg_backend
+
+    assert _ksg_backend("auto", "cpu", 10, 2) == ("torch", "cpu")
+    assert _ksg_backend("torch", None, 10, 2)[0] == "torch"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert _ksg_backend("auto", None, _GPU_MIN, 2) == ("torch", "cuda")
+    assert _ksg_backend("auto", None, _GPU_MIN - 1, 2) == ("scipy", None)
+    assert _ksg_backend("numba", None, _GPU_MIN, 2)[0] == "numba"
+
+
+@pytest.mark.parametrize(("dx", "dy"), [(3, 2), (2, 4), (1, 1)])
+def test_numba_kernels_match_brute_force_with_many_duplicates(dx: int, dy: int) -> None:
+    # Blocks of identical points larger than a leaf: the tree must split them by position.
+    kdtree = pytest.importorskip("mibound._kdtree")
+    rng = np.random.default_rng(dx * 10 + dy)
+    base_x, base_y = correlated(60, max(dx, dy), 0.5, seed=dx + dy)
+    idx = rng.integers(0, 60, size=700)
+    x, y = base_x[idx, :dx], base_y[idx, :dy]
+    x[:40] += 1e-3 * rng.standard_normal((40, dx))
+    dist_x = np.abs(x[:, None, :] - x[None, :, :]).max(axis=-1)
+    dist_y = np.abs(y[:, None, :] - y[None, :, :]).max(axis=-1)
+    joint = np.maximum(dist_x, dist_y)
+    eps = np.sort(joint, axis=1)[:, 4]  # k = 4 neighbours, the point itself included
+    radius, count = kdtree.knn_radius_and_count(x, y, 5, 1)
+    assert np.array_equal(radius, eps)
+    expected_x = (dist_x < eps[:, None]).sum(axis=1) - (eps > 0)
+    expected_y = (dist_y < eps[:, None]).sum(axis=1) - (eps > 0)
+    assert np.array_equal(count, expected_x)
+    assert np.array_equal(kdtree.count_within(y, eps, 1), expected_y)
+    assert ksg(x, y, k=4, noise=0.0, subsamples=0).value == pytest.approx(
+        brute_force_ksg(x, y, 4), abs=1e-12
+    )
+
+
 def test_auto_backend_uses_numba_only_where_it_pays() -> None:
     from mibound.knn import _backend
 
     assert _backend("auto", 2000, 2) == "scipy"
     assert _backend("auto", 4999, 10) == "scipy"
     assert _backend("scipy", 10**6, 10) == "scipy"
-    expected = "numba" if BACKENDS == ["scipy", "numba"] else "scipy"
+    expected = "numba" if importlib.util.find_spec("numba") else "scipy"
     assert _backend("auto", 5000, 10) == expected
     assert _backend("auto", 200_000, 2) == expected

@@ -360,12 +360,14 @@ def test_diagnostics_fire_when_training_is_cut_short() -> None:
     assert any(d.startswith("training may not have converged") for d in est.diagnostics)
 
 
+@pytest.mark.slow
 def test_diagnostics_fire_on_overfitting() -> None:
-    # 40 joint dimensions, 8 nats, 360 training pairs, a wide critic trained past its fit:
-    # it memorises the training pairs and the held-out value falls far behind.
+    # 40 joint dimensions, 8 nats, 360 training pairs, a wide critic trained far past its fit:
+    # it memorises the training pairs and the held-out value falls far behind (with 1500 steps
+    # the gap was within 4 standard errors for some seeds; with 3000 it fires for seeds 0-2).
     x, y = gaussian(20, mi=8.0).sample(600, seed=0)
     est = neural_estimate(
-        x, y, "infonce", seed=0, batch_size=32, steps=1500, patience=100, device="cpu"
+        x, y, "infonce", seed=0, batch_size=32, steps=3000, patience=300, device="cpu"
     )
     gap = est.settings["train_value"] - est.value
     assert gap > 0.5

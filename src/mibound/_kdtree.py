@@ -1,317 +1,389 @@
-"""A max-norm k-d tree compiled with numba: k-NN distances and strict range counts for KSG.
+"""Max-norm k-d trees compiled with numba: the k-NN radii and strict range counts of KSG.
 
 Optional accelerator (``pip install 'mibound[fast]'``); :mod:`mibound.knn` falls back to
-scipy's cKDTree without numba. Every comparison uses the same floating-point operations as a
-brute-force max-norm (``abs(a - b)``, max over coordinates), so results are bit-identical.
+scipy's cKDTree without numba. Every distance is computed with the same floating-point
+operations as a brute-force max-norm (``abs(a - b)``, max over coordinates), so results are
+bit-identical to the definition.
 
-Node boxes are tight bounding boxes of their points. Because rounding is monotone, the box's
-lower bound ``max_c max(lo_c - q_c, q_c - hi_c, 0)`` never exceeds the computed distance of any
-point inside, and its upper bound ``max_c max(q_c - lo_c, hi_c - q_c)`` is never below it: whole
-nodes are pruned or counted in O(1) without changing any count.
+The tree splits at the median of the widest coordinate until a leaf holds at most ``_CAP``
+points; each leaf's points are stored coordinate-major in a block padded with ``+inf`` to
+exactly ``_CAP`` entries, so a leaf scan is a fixed-length loop the compiler vectorises. Queries
+are the tree's own points, one at a time in tree order (neighbouring queries reuse the cache),
+and descend to the nearer child first. A node's lower bound is updated in O(1) per level:
+for the far child it is ``max(parent bound, gap to the child's extreme split coordinate)``, the
+exact max-norm distance to the child's cell. Rounding is monotone, so a computed bound never
+exceeds the computed distance of a point inside, and an upper bound from the node's tight
+bounding box is never below it: pruning a node and counting a whole node at once never change
+a result.
 
-Queries are the tree's own points (all KSG needs), processed leaf by leaf (in threads): one
-traversal per query leaf, pruned by box-to-box bounds, then coordinate-major scans of each data
-leaf that the compiler vectorises. Single-threaded this needs about a third of the CPU time of
-scikit-learn's KDTree (the NPEET peer) at N = 50k in 5 + 5 dimensions; see benchmarks/.
+KSG needs, for every point, the max-norm distance :math:`\\varepsilon_i` to its k-th neighbour
+in the joint space and the number of points strictly within :math:`\\varepsilon_i` in each
+marginal. :func:`knn_radius_and_count` gets :math:`\\varepsilon_i` and one marginal count in a
+single search: the tree is built on the joint points but splits only on the coordinates of one
+marginal, so every point whose marginal distance is below the final radius lies in a visited
+leaf; the search records the marginal distances that are below its current radius and counts
+those below the final one. The other marginal is counted by :func:`count_within` on its own
+tree, which adds whole nodes inside the radius in O(1).
 """
 
 from __future__ import annotations
 
+import os
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import numba
 import numpy as np
 
-__all__ = ["MaxNormTree"]
+__all__ = ["count_within", "knn_radius_and_count", "kth_distance"]
 
-_LEAF = 64
-_STACK = 256
+_CAP = 16  # points per padded leaf block
+_STACK = 128  # traversal stack (the tree depth is about log2(n / 8) + 1)
+_CHUNK = 2048  # queries per task handed to a thread
 _PARALLEL_MIN = 20_000  # below this, thread start-up costs more than it saves
 
 
-@numba.njit(cache=True)
-def _build(data: np.ndarray, leafsize: int):  # pragma: no cover - compiled
+@numba.njit(cache=True, nogil=True)
+def _select(rows, perm, c, s, e, m):  # pragma: no cover - compiled
+    """Reorder ``rows[s:e]`` (and ``perm`` alike) so that ``rows[i, c]`` is <= the m-th
+    smallest for i < m and >= it for i >= m (quickselect, median-of-three pivot)."""
+    d = rows.shape[1]
+    lo, hi = s, e - 1
+    while lo < hi:
+        a, b, z = rows[lo, c], rows[(lo + hi) // 2, c], rows[hi, c]
+        pivot = max(min(a, b), min(max(a, b), z))
+        i, j = lo, hi
+        while i <= j:
+            while rows[i, c] < pivot:
+                i += 1
+            while rows[j, c] > pivot:
+                j -= 1
+            if i <= j:
+                perm[i], perm[j] = perm[j], perm[i]
+                for t in range(d):
+                    rows[i, t], rows[j, t] = rows[j, t], rows[i, t]
+                i += 1
+                j -= 1
+        if m <= j:
+            hi = j
+        elif m >= i:
+            lo = i
+        else:
+            return
+
+
+@numba.njit(cache=True, nogil=True)
+def _build(data: np.ndarray, n_split: int):  # pragma: no cover - compiled
+    """Median splits on the widest of the first ``n_split`` coordinates, leaves of <= _CAP.
+
+    Returns the permutation to tree order and per node: left and right child (a leaf has
+    ``left = -1 - leaf index``), split coordinate, the largest split coordinate on the left,
+    the smallest on the right, the tight bounding box (lo, hi) and the number of points.
+    """
     n, d = data.shape
-    max_nodes = 2 * (n // max(1, leafsize // 2) + 1) + 1
+    max_nodes = 4 * (n // (_CAP // 2) + 1) + 1
     start = np.empty(max_nodes, np.int64)
     end = np.empty(max_nodes, np.int64)
-    left = np.full(max_nodes, -1, np.int64)
+    left = np.empty(max_nodes, np.int64)
     right = np.full(max_nodes, -1, np.int64)
+    split_dim = np.zeros(max_nodes, np.int64)
+    left_max = np.zeros(max_nodes)
+    right_min = np.zeros(max_nodes)
     lo = np.empty((max_nodes, d))
     hi = np.empty((max_nodes, d))
     perm = np.arange(n)
+    rows = data.copy()  # reordered along with perm: the tree order
     start[0] = 0
     end[0] = n
     count = 1
-    stack = np.empty(128, np.int64)
-    top = 0
-    stack[top] = 0
-    top += 1
+    leaves = 0
+    stack = np.empty(_STACK, np.int64)
+    stack[0] = 0
+    top = 1
     while top > 0:
         top -= 1
         node = stack[top]
         s, e = start[node], end[node]
         for c in range(d):
-            lo_c = data[perm[s], c]
-            hi_c = lo_c
-            for i in range(s + 1, e):
-                v = data[perm[i], c]
-                lo_c = min(lo_c, v)
-                hi_c = max(hi_c, v)
-            lo[node, c] = lo_c
-            hi[node, c] = hi_c
-        if e - s <= leafsize:
+            lo[node, c] = rows[s, c]
+            hi[node, c] = rows[s, c]
+        for i in range(s + 1, e):
+            for c in range(d):
+                lo[node, c] = min(lo[node, c], rows[i, c])
+                hi[node, c] = max(hi[node, c], rows[i, c])
+        if e - s <= _CAP:
+            left[node] = -1 - leaves
+            leaves += 1
             continue
         split = 0
         width = -1.0
-        for c in range(d):
+        for c in range(n_split):
             if hi[node, c] - lo[node, c] > width:
                 width = hi[node, c] - lo[node, c]
                 split = c
-        if width <= 0.0:  # all points identical: keep as a (large) leaf
-            continue
-        keys = np.empty(e - s)
-        for i in range(s, e):
-            keys[i - s] = data[perm[i], split]
-        order = np.argsort(keys, kind="mergesort")
-        chunk = perm[s:e].copy()
-        for i in range(e - s):
-            perm[s + i] = chunk[order[i]]
-        mid = s + (e - s) // 2
+        # Identical values still split by position: the bounds below stay valid lower bounds.
+        half = (e - s) // 2
+        _select(rows, perm, split, s, e, s + half)
+        lmax = rows[s, split]
+        for i in range(s + 1, s + half):
+            lmax = max(lmax, rows[i, split])
+        rmin = rows[s + half, split]
+        for i in range(s + half + 1, e):
+            rmin = min(rmin, rows[i, split])
+        split_dim[node] = split
+        left_max[node] = lmax
+        right_min[node] = rmin
         left[node] = count
-        start[count], end[count] = s, mid
+        start[count], end[count] = s, s + half
         right[node] = count + 1
-        start[count + 1], end[count + 1] = mid, e
+        start[count + 1], end[count + 1] = s + half, e
         stack[top] = count
         stack[top + 1] = count + 1
         top += 2
         count += 2
-    return perm, start[:count], end[:count], left[:count], right[:count], lo[:count], hi[:count]
+    size = end[:count] - start[:count]
+    blocks = np.full((leaves, d, _CAP), np.inf)
+    for node in range(count):
+        if left[node] < 0:
+            leaf = -1 - left[node]
+            for c in range(d):
+                for p in range(end[node] - start[node]):
+                    blocks[leaf, c, p] = rows[start[node] + p, c]
+    return (
+        perm,
+        rows,
+        blocks,
+        left[:count],
+        right[:count],
+        split_dim[:count],
+        left_max[:count],
+        right_min[:count],
+        lo[:count],
+        hi[:count],
+        size,
+    )
 
 
 @numba.njit(cache=True, nogil=True)
-def _self_kth_distance(
-    points, columns, k, start, end, left, right, lo, hi, leaves, max_leaf, out
-):  # pragma: no cover
-    """Per point, the k-th smallest max-norm distance to all points (itself included).
-
-    The queries are the tree's own points, taken leaf by leaf: one traversal per query leaf,
-    pruning data nodes by the box-to-box distance against the leaf's worst current bound.
-    """
+def _knn_radius_and_count(
+    points, n_split, k, blocks, left, right, split_dim, left_max, right_min, tasks, radius, count
+):  # pragma: no cover - compiled
+    """Per query: the k-th smallest max-norm distance to all points (itself included) and the
+    number of points whose distance over the first ``n_split`` coordinates is below it."""
     d = points.shape[1]
-    for li in range(leaves.shape[0]):
-        q_node = leaves[li]
-        q0, q1 = start[q_node], end[q_node]
-        m = q1 - q0
-        best = np.full((m, k), np.inf)
-        worst = np.inf
-        dist = np.empty(max_leaf)
-        stack = np.empty(_STACK, np.int64)
-        stack[0] = 0
-        top = 1
-        while top > 0:
-            top -= 1
-            node = stack[top]
-            bound = 0.0
+    nodes = np.empty(_STACK, np.int64)
+    bounds = np.empty(_STACK)
+    best = np.empty(k)
+    split_dist = np.empty(_CAP)
+    dist = np.empty(_CAP)
+    q_point = np.empty(d)
+    recorded = np.empty(points.shape[0] + _CAP)
+    for task in tasks:
+        for q in range(task, min(task + _CHUNK, points.shape[0])):
             for c in range(d):
-                g = lo[node, c] - hi[q_node, c]
-                h = lo[q_node, c] - hi[node, c]
-                if g > bound:
-                    bound = g
-                if h > bound:
-                    bound = h
-            if bound >= worst:
-                continue
-            if left[node] >= 0:
-                a, b = left[node], right[node]
-                da = 0.0
-                db = 0.0
-                for c in range(d):
-                    g = max(lo[a, c] - hi[q_node, c], lo[q_node, c] - hi[a, c])
-                    h = max(lo[b, c] - hi[q_node, c], lo[q_node, c] - hi[b, c])
-                    if g > da:
-                        da = g
-                    if h > db:
-                        db = h
-                if da <= db:
-                    stack[top] = b
-                    stack[top + 1] = a
-                else:
-                    stack[top] = a
-                    stack[top + 1] = b
-                top += 2
-                continue
-            p0, p1 = start[node], end[node]
-            for qi in range(m):
-                q = q0 + qi
-                kth = best[qi, k - 1]
-                pb = 0.0
-                for c in range(d):
-                    g = max(lo[node, c] - points[q, c], points[q, c] - hi[node, c])
-                    if g > pb:
-                        pb = g
-                if pb >= kth:
+                q_point[c] = points[q, c]
+            best[:] = np.inf
+            kth = np.inf
+            n_recorded = 0
+            nodes[0] = 0
+            bounds[0] = 0.0
+            top = 1
+            while top > 0:
+                top -= 1
+                node = nodes[top]
+                bound = bounds[top]
+                while left[node] >= 0 and bound < kth:
+                    qs = q_point[split_dim[node]]
+                    gap_left = qs - left_max[node]
+                    gap_right = right_min[node] - qs
+                    if gap_left <= gap_right:
+                        far, far_bound = right[node], max(bound, gap_right)
+                        node, bound = left[node], max(bound, gap_left)
+                    else:
+                        far, far_bound = left[node], max(bound, gap_left)
+                        node, bound = right[node], max(bound, gap_right)
+                    if far_bound < kth:
+                        nodes[top] = far
+                        bounds[top] = far_bound
+                        top += 1
+                if bound >= kth:
                     continue
-                for p in range(p1 - p0):
-                    dist[p] = 0.0
-                for c in range(d):
-                    qc = points[q, c]
-                    row = columns[c]
-                    for p in range(p1 - p0):
-                        v = abs(row[p0 + p] - qc)
+                leaf = blocks[-1 - left[node]]
+                for p in range(_CAP):
+                    split_dist[p] = abs(leaf[0, p] - q_point[0])
+                for c in range(1, n_split):
+                    for p in range(_CAP):
+                        v = abs(leaf[c, p] - q_point[c])
+                        split_dist[p] = v if v > split_dist[p] else split_dist[p]
+                # Every point whose split distance is below the final radius is recorded here:
+                # its leaf is visited (bound <= its distance < final radius <= kth) and its
+                # distance is below the current kth. Padding (+inf) never is.
+                for p in range(_CAP):
+                    recorded[n_recorded] = split_dist[p]
+                    n_recorded += split_dist[p] < kth
+                for p in range(_CAP):
+                    dist[p] = split_dist[p]
+                for c in range(n_split, d):
+                    for p in range(_CAP):
+                        v = abs(leaf[c, p] - q_point[c])
                         dist[p] = v if v > dist[p] else dist[p]
-                for p in range(p1 - p0):
+                for p in range(_CAP):
                     dp = dist[p]
                     if dp < kth:
                         j = k - 1
-                        while j > 0 and best[qi, j - 1] > dp:
-                            best[qi, j] = best[qi, j - 1]
+                        while j > 0 and best[j - 1] > dp:
+                            best[j] = best[j - 1]
                             j -= 1
-                        best[qi, j] = dp
-                        kth = best[qi, k - 1]
-            worst = 0.0
-            for qi in range(m):
-                if best[qi, k - 1] > worst:
-                    worst = best[qi, k - 1]
-        for qi in range(m):
-            out[q0 + qi] = best[qi, k - 1]
+                        best[j] = dp
+                        kth = best[k - 1]
+            inside = 0
+            for i in range(n_recorded):
+                inside += recorded[i] < kth
+            radius[q] = kth
+            count[q] = inside
 
 
 @numba.njit(cache=True, nogil=True)
-def _self_count_within(
-    points, columns, radius, start, end, left, right, lo, hi, leaves, max_leaf, out
-):  # pragma: no cover
-    """Per point, the number of points at max-norm distance strictly below its radius.
-
-    Leaf-batched like :func:`_self_kth_distance`: a data node entirely within every query's
-    radius adds its size to the whole query leaf at once.
-    """
+def _count_within(
+    points, radius, blocks, left, right, split_dim, left_max, right_min, lo, hi, size, tasks, out
+):  # pragma: no cover - compiled
+    """Per query q: the number of points at max-norm distance strictly below ``radius[q]``."""
     d = points.shape[1]
-    for li in range(leaves.shape[0]):
-        q_node = leaves[li]
-        q0, q1 = start[q_node], end[q_node]
-        m = q1 - q0
-        r_min = np.inf
-        r_max = 0.0
-        for qi in range(q0, q1):
-            r_min = min(r_min, radius[qi])
-            r_max = max(r_max, radius[qi])
-        counts = np.zeros(m, np.int64)
-        shared = 0
-        dist = np.empty(max_leaf)
-        stack = np.empty(_STACK, np.int64)
-        stack[0] = 0
-        top = 1
-        while top > 0:
-            top -= 1
-            node = stack[top]
-            inner = 0.0
-            outer = 0.0
+    nodes = np.empty(_STACK, np.int64)
+    bounds = np.empty(_STACK)
+    dist = np.empty(_CAP)
+    q_point = np.empty(d)
+    for task in tasks:
+        for q in range(task, min(task + _CHUNK, points.shape[0])):
+            r = radius[q]
             for c in range(d):
-                g = lo[node, c] - hi[q_node, c]
-                h = lo[q_node, c] - hi[node, c]
-                if g > inner:
-                    inner = g
-                if h > inner:
-                    inner = h
-                g = hi[q_node, c] - lo[node, c]
-                h = hi[node, c] - lo[q_node, c]
-                if g > outer:
-                    outer = g
-                if h > outer:
-                    outer = h
-            if inner >= r_max:
-                continue
-            if outer < r_min:
-                shared += end[node] - start[node]
-                continue
-            if left[node] >= 0:
-                stack[top] = left[node]
-                stack[top + 1] = right[node]
-                top += 2
-                continue
-            for qi in range(m):
-                q = q0 + qi
-                r = radius[q]
-                pin = 0.0
-                pout = 0.0
-                for c in range(d):
-                    g = lo[node, c] - points[q, c]
-                    h = points[q, c] - hi[node, c]
-                    if g > pin:
-                        pin = g
-                    if h > pin:
-                        pin = h
-                    g = points[q, c] - lo[node, c]
-                    h = hi[node, c] - points[q, c]
-                    if g > pout:
-                        pout = g
-                    if h > pout:
-                        pout = h
-                if pin >= r:
+                q_point[c] = points[q, c]
+            inside = 0
+            nodes[0] = 0
+            bounds[0] = 0.0
+            top = 1
+            while top > 0:
+                top -= 1
+                node = nodes[top]
+                bound = bounds[top]
+                if bound >= r:
                     continue
-                if pout < r:
-                    counts[qi] += end[node] - start[node]
-                    continue
-                p0, p1 = start[node], end[node]
-                for p in range(p1 - p0):
-                    dist[p] = 0.0
+                outer = 0.0
                 for c in range(d):
-                    qc = points[q, c]
-                    row = columns[c]
-                    for p in range(p1 - p0):
-                        v = abs(row[p0 + p] - qc)
+                    g = max(q_point[c] - lo[node, c], hi[node, c] - q_point[c])
+                    outer = g if g > outer else outer
+                if outer < r:  # the whole node is inside
+                    inside += size[node]
+                    continue
+                if left[node] >= 0:
+                    qs = q_point[split_dim[node]]
+                    gap_left = max(bound, qs - left_max[node])
+                    gap_right = max(bound, right_min[node] - qs)
+                    if gap_left < r:
+                        nodes[top] = left[node]
+                        bounds[top] = gap_left
+                        top += 1
+                    if gap_right < r:
+                        nodes[top] = right[node]
+                        bounds[top] = gap_right
+                        top += 1
+                    continue
+                leaf = blocks[-1 - left[node]]
+                for p in range(_CAP):
+                    dist[p] = abs(leaf[0, p] - q_point[0])
+                for c in range(1, d):
+                    for p in range(_CAP):
+                        v = abs(leaf[c, p] - q_point[c])
                         dist[p] = v if v > dist[p] else dist[p]
-                inside = 0
-                for p in range(p1 - p0):
+                for p in range(_CAP):
                     inside += dist[p] < r
-                counts[qi] += inside
-        for qi in range(m):
-            out[q0 + qi] = counts[qi] + shared
+            out[q] = inside
 
 
-class MaxNormTree:
-    """A k-d tree over ``points`` (float64, shape (n, d)) for max-norm self-queries.
+def _threads(n_jobs: int) -> int:
+    return max(1, (os.cpu_count() or 1) if n_jobs < 0 else n_jobs)
+
+
+def _parallel(kernel, n: int, n_jobs: int) -> None:
+    """Run ``kernel(tasks)`` over chunks of the n queries, interleaved across threads."""
+    tasks = np.arange(0, n, _CHUNK, dtype=np.int64)
+    threads = min(_threads(n_jobs), len(tasks))
+    if threads <= 1 or n < _PARALLEL_MIN:
+        kernel(tasks)
+        return
+    with ThreadPoolExecutor(threads) as pool:
+        # Interleaved chunks balance the load (dense and sparse regions alternate).
+        list(pool.map(kernel, [tasks[i::threads] for i in range(threads)]))
+
+
+def knn_radius_and_count(
+    split: np.ndarray, rest: np.ndarray, k: int, n_jobs: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
+    """Joint k-NN radius and the strict neighbour count in the ``split`` marginal.
 
     Arguments:
-        points: The points.
-        leafsize: The largest leaf (identical points may form a larger one).
-        threads: Threads for the queries (the compiled loops release the GIL).
+        split: One marginal, float64 of shape (n, d_s).
+        rest: The other marginal, float64 of shape (n, d_r), paired with ``split``.
+        k: The neighbour rank, the point itself included (KSG's k + 1).
+        n_jobs: Threads (-1: all cores).
+
+    Returns:
+        ``radius[i]``, the k-th smallest max-norm distance from point i to all points of
+        ``[split, rest]`` (itself included), and ``count[i]``, the number of points j != i with
+        ``max_c |split[j, c] - split[i, c]| < radius[i]``, both in the input order.
     """
+    joint = np.ascontiguousarray(np.concatenate([split, rest], axis=1), dtype=np.float64)
+    n, n_split = joint.shape[0], split.shape[1]
+    perm, points, blocks, left, right, split_dim, left_max, right_min, _, _, _ = _build(
+        joint, n_split
+    )
+    radius = np.empty(n)
+    count = np.empty(n, np.int64)
 
-    def __init__(self, points: np.ndarray, leafsize: int = _LEAF, threads: int = 1) -> None:
-        points = np.ascontiguousarray(points, dtype=np.float64)
-        perm, start, end, left, right, lo, hi = _build(points, leafsize)
-        self.perm = perm
-        self.points = np.ascontiguousarray(points[perm])
-        self.columns = np.ascontiguousarray(self.points.T)  # coordinate-major, for SIMD
-        self._nodes = (start, end, left, right, lo, hi)
-        self._leaves = np.flatnonzero(left < 0)
-        self._max_leaf = int(np.max(end[self._leaves] - start[self._leaves]))
-        self.threads = max(1, int(threads))
+    def kernel(tasks: np.ndarray) -> None:
+        _knn_radius_and_count(
+            points, n_split, k, blocks, left, right, split_dim, left_max, right_min, tasks,
+            radius, count,
+        )  # fmt: skip
 
-    def _run(self, kernel: Any, extra: tuple, out: np.ndarray) -> np.ndarray:
-        def work(leaves: np.ndarray) -> None:
-            kernel(self.points, self.columns, *extra, *self._nodes, leaves, self._max_leaf, out)
+    _parallel(kernel, n, n_jobs)
+    out_radius = np.empty(n)
+    out_count = np.empty(n, np.int64)
+    out_radius[perm] = radius
+    # The point itself (distance 0) is among those recorded when the radius is positive.
+    out_count[perm] = np.where(radius > 0, count - 1, 0)
+    return out_radius, out_count
 
-        n_threads = min(self.threads, len(self._leaves))
-        if n_threads <= 1 or self.points.shape[0] < _PARALLEL_MIN:
-            work(self._leaves)
-            return out
-        # Interleaved leaves balance the load (dense and sparse regions alternate).
-        parts = [self._leaves[i :: 4 * n_threads] for i in range(4 * n_threads)]
-        with ThreadPoolExecutor(n_threads) as pool:
-            list(pool.map(work, parts))
-        return out
 
-    def self_kth_distance(self, k: int) -> np.ndarray:
-        """Per point (in tree order, ``self.points``), its k-th smallest distance (self incl.)."""
-        return self._run(_self_kth_distance, (k,), np.empty(self.points.shape[0]))
+def count_within(points: np.ndarray, radius: np.ndarray, n_jobs: int = 1) -> np.ndarray:
+    """For each i, the number of j != i with ``max_c |points[j, c] - points[i, c]| < radius[i]``.
 
-    def self_count_within(self, radius: np.ndarray) -> np.ndarray:
-        """Per point (tree order), the number of points strictly closer than ``radius``."""
-        radius = np.ascontiguousarray(radius, dtype=np.float64)
-        return self._run(
-            _self_count_within, (radius,), np.zeros(self.points.shape[0], dtype=np.int64)
-        )
+    Arguments:
+        points: float64 of shape (n, d).
+        radius: float64 of shape (n,), >= 0.
+        n_jobs: Threads (-1: all cores).
+    """
+    points = np.ascontiguousarray(points, dtype=np.float64)
+    n = points.shape[0]
+    perm, tree_points, blocks, left, right, split_dim, left_max, right_min, lo, hi, size = _build(
+        points, points.shape[1]
+    )
+    tree_radius = np.ascontiguousarray(radius[perm], dtype=np.float64)
+    inside = np.empty(n, np.int64)
+
+    def kernel(tasks: np.ndarray) -> None:
+        _count_within(
+            tree_points, tree_radius, blocks, left, right, split_dim, left_max, right_min, lo,
+            hi, size, tasks, inside,
+        )  # fmt: skip
+
+    _parallel(kernel, n, n_jobs)
+    out = np.empty(n, np.int64)
+    out[perm] = np.where(tree_radius > 0, inside - 1, 0)
+    return out
+
+
+def kth_distance(points: np.ndarray, k: int, n_jobs: int = 1) -> np.ndarray:
+    """For each i, the k-th smallest max-norm distance from ``points[i]`` to all points (itself
+    included, so ``k = 2`` gives the nearest other point), in the input order."""
+    points = np.ascontiguousarray(points, dtype=np.float64)
+    return knn_radius_and_count(points, points[:, :0], k, n_jobs)[0]

@@ -1,7 +1,7 @@
 """Max-norm neighbour queries shared by the k-NN estimators, and their subsample error bars.
 
-Thin wrappers over :mod:`mibound.knn`'s backends (the numba :class:`~mibound._kdtree.MaxNormTree`
-or scipy's ``cKDTree``), so the mixed and conditional estimators get the same speed work.
+Thin wrappers over :mod:`mibound.knn`'s backends (the numba trees of :mod:`mibound._kdtree` or
+scipy's ``cKDTree``), so the mixed and conditional estimators get the same speed work.
 """
 
 from __future__ import annotations
@@ -28,12 +28,9 @@ def _threads(n_jobs: int) -> int:
 def kth_distances(points: np.ndarray, k: int, n_jobs: int, engine: str) -> np.ndarray:
     """Per point, the max-norm distance to its k-th nearest *other* point."""
     if engine == "numba":
-        from mibound._kdtree import MaxNormTree
+        from mibound._kdtree import kth_distance
 
-        tree = MaxNormTree(points, threads=_threads(n_jobs))
-        out = np.empty(points.shape[0])
-        out[tree.perm] = tree.self_kth_distance(k + 1)
-        return out
+        return kth_distance(points, k + 1, _threads(n_jobs))
     return cKDTree(points).query(points, k=[k + 1], p=np.inf, workers=n_jobs)[0][:, 0]
 
 
@@ -45,12 +42,9 @@ def strict_counts(points: np.ndarray, radius: np.ndarray, n_jobs: int, engine: s
     if points.shape[1] == 1:
         return _count_closer_1d(points[:, 0], radius)
     if engine == "numba":
-        from mibound._kdtree import MaxNormTree
+        from mibound._kdtree import count_within
 
-        tree = MaxNormTree(points, threads=_threads(n_jobs))
-        within = np.empty(points.shape[0], dtype=np.int64)
-        within[tree.perm] = tree.self_count_within(radius[tree.perm])
-        return np.where(radius > 0, within - 1, 0)
+        return count_within(points, radius, _threads(n_jobs))
     return _count_closer(points, radius, n_jobs)
 
 

@@ -167,10 +167,13 @@ class ConcatCritic(nn.Module):
         """Scores of shape ``(..., B, B)``; entry ``[i, j]`` is ``MLP([x_i, y_j])``."""
         x = self.x_norm(x)
         y = self.y_norm(y)
-        b = x.shape[-2]
-        xx = x.unsqueeze(-2).expand(*x.shape[:-1], y.shape[-2], x.shape[-1])
-        yy = y.unsqueeze(-3).expand(*y.shape[:-2], b, y.shape[-2], y.shape[-1])
-        return self.net(torch.cat([xx, yy], dim=-1)).squeeze(-1)
+        # The first layer is affine: W [x_i, y_j] + b = W_x x_i + (W_y y_j + b), so it is applied
+        # to the B rows of x and of y and broadcast over the B^2 pairs (no (B, B, d) input).
+        first = self.net[0]
+        d_x = x.shape[-1]
+        h_x = nn.functional.linear(x, first.weight[:, :d_x])
+        h_y = nn.functional.linear(y, first.weight[:, d_x:], first.bias)
+        return self.net[1:](h_x.unsqueeze(-2) + h_y.unsqueeze(-3)).squeeze(-1)
 
 
 class BilinearCritic(nn.Module):

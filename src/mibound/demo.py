@@ -330,12 +330,6 @@ def demo(
         A :class:`DemoResult` with the paths and the wall time.
     """
     from mibound.bench import run
-    from mibound.bench.report import (
-        estimate_table,
-        plot_estimates,
-        plot_staircase,
-        staircase_table,
-    )
     from mibound.bench.runner import latest_rows, read_results
 
     optional_import("matplotlib", "plot", "the demo's figures")  # fail before the runs
@@ -351,7 +345,7 @@ def demo(
     staged = out / ".demo-run"
     staged.mkdir(exist_ok=True)
     (staged / "results.jsonl").unlink(missing_ok=True)
-    settings = _settings(quick)
+    settings = {**_settings(quick), "quick": quick}
     cells = _cells(settings)
     workers = workers if workers is not None else max(1, os.cpu_count() or 1)
     run(cells, staged, workers=workers, progress=progress, description="mibound demo")
@@ -375,6 +369,33 @@ def demo(
         f"{len(rows)} runs, {sum(r['status'] == 'ok' for r in rows)} ok; every number with its "
         f"settings is in `{results.name}`.\n",
     ]
+    parts += _staircase_section(stair, settings, out, figures)
+    parts += _sandwich_section(sweep, settings, out, figures)
+    parts += _table_section(table, settings, out, figures)
+    failed = [r for r in rows if r["status"] != "ok"]
+    notes = [f"failed: `{r['task']}` × `{r['estimator']}`: {r['error']}" for r in failed]
+    if notes:
+        parts.append("## Notes\n")
+        parts += [f"- {n}" for n in notes]
+        parts.append("")
+    seconds = time.perf_counter() - start
+    cpu = os.cpu_count()
+    parts.append(
+        f"\nTotal time {seconds:.0f} s with {workers} worker{'s' if workers > 1 else ''} "
+        f"on {cpu} CPU core{'s' if cpu != 1 else ''}.\n"
+    )
+    report = out / "report.md"
+    report.write_text("\n".join(parts), encoding="utf-8")
+    return DemoResult(report, results, figures, seconds, notes)
+
+
+def _staircase_section(
+    stair: list[dict[str, Any]], settings: dict[str, Any], out: Path, figures: list[Path]
+) -> list[str]:
+    """Section 1 of the report: the staircase (its figure is appended to ``figures``)."""
+    from mibound.bench.report import plot_staircase, staircase_table
+
+    parts: list[str] = []
     parts += [
         "## 1. Samples only: the staircase\n",
         f"20-d Gaussians, MI stepping 2, 4, 6, 8, 10 nats every {settings['steps_per_level']} "
@@ -386,7 +407,7 @@ def demo(
             "tracks the truth with low variance in a full run. _With --quick the critics train "
             "for too few steps to show this: the numbers below need not match these "
             "sentences._\n"
-            if quick
+            if settings.get("quick")
             else "tracks the truth with low variance.\n"
         ),
     ]
@@ -403,8 +424,16 @@ def demo(
         "`js` is NWJ evaluated on a critic trained with the Jensen–Shannon objective; `smile` "
         "is SMILE(τ = 5) on the same kind of critic (Song & Ermon 2020).\n"
     )
+    return parts
+
+
+def _sandwich_section(
+    sweep: list[dict[str, Any]], settings: dict[str, Any], out: Path, figures: list[Path]
+) -> list[str]:
+    """Section 2 of the report: the known-joint sandwich against K and T."""
+    parts: list[str] = []
     parts.append("## 2. Known joint: the sandwich closes\n")
-    if quick:
+    if settings.get("quick"):
         parts.append(
             "_With --quick, K, T and n are tiny: the sentences state what a full run shows, "
             "the rough numbers may not._\n"
@@ -418,6 +447,16 @@ def demo(
         parts.append(_sandwich_table(sweep))
     else:
         parts.append("_No sandwich run finished: see the notes below._\n")
+    return parts
+
+
+def _table_section(
+    table: list[dict[str, Any]], settings: dict[str, Any], out: Path, figures: list[Path]
+) -> list[str]:
+    """Section 3 of the report: every estimator on tasks with known MI."""
+    from mibound.bench.report import estimate_table, plot_estimates
+
+    parts: list[str] = []
     parts.append("## 3. Every estimator on tasks with known MI\n")
     if any(r["runner"] == "estimate" and r["method"] not in ("ksg", "gaussian") for r in table):
         parts.append(
@@ -430,18 +469,4 @@ def demo(
     if png is not None:
         figures.append(png)
         parts.append(f"![estimates]({png.name})\n")
-    failed = [r for r in rows if r["status"] != "ok"]
-    notes = [f"failed: `{r['task']}` × `{r['estimator']}`: {r['error']}" for r in failed]
-    if notes:
-        parts.append("## Notes\n")
-        parts += [f"- {n}" for n in notes]
-        parts.append("")
-    seconds = time.perf_counter() - start
-    cpu = os.cpu_count()
-    parts.append(
-        f"\nTotal time {seconds:.0f} s with {workers} worker{'s' if workers > 1 else ''} "
-        f"on {cpu} CPU core{'s' if cpu != 1 else ''}.\n"
-    )
-    report = out / "report.md"
-    report.write_text("\n".join(parts), encoding="utf-8")
-    return DemoResult(report, results, figures, seconds, notes)
+    return parts

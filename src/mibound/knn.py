@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -33,6 +34,7 @@ def ksg(
     n_jobs: int = -1,
     backend: str = "auto",
     standardize: bool = True,
+    device: Any = None,
 ) -> Estimate:
     r"""KSG estimator 1 of :math:`I(X;Y)` (an estimate, no guarantee of side).
 
@@ -88,11 +90,16 @@ def ksg(
             ``min(10, N // 50)`` (at least 2); 0 skips the standard error (it is then NaN and a
             diagnostic says so).
         n_jobs: Threads for the tree queries (-1: all cores).
-        backend: ``"numba"`` (a compiled max-norm k-d tree with leaf-batched queries and O(1)
-            counting of whole nodes; ``pip install 'mibound[fast]'``), ``"scipy"``
-            (``cKDTree``), or ``"auto"`` (numba when installed and N >= 5000 with a joint
-            dimension of at least 4, or N >= 200 000: below that, loading numba costs more than
-            it saves). Both give identical values.
+        backend: ``"numba"`` (compiled max-norm k-d trees: one search gives the joint radius
+            and one marginal count, whole nodes are counted in O(1);
+            ``pip install 'mibound[fast]'``), ``"scipy"`` (``cKDTree``), ``"torch"`` (blocked
+            brute force in float64 on ``device``: O(N^2) work that suits a GPU), or ``"auto"``:
+            torch when ``device`` is given or torch sees a GPU and N >= 20,000; else numba when
+            installed and N >= 5000 with a joint dimension of at least 4, or N >= 200 000
+            (below that, loading numba costs more than it saves); else scipy. Every backend
+            gives identical values.
+        device: The torch device of the ``"torch"`` backend (None: "cuda" when available,
+            else "cpu"); giving one with ``backend="auto"`` selects the torch backend.
         standardize: Divide each column by its standard deviation first (the default); False
             runs KSG on the raw values (only the overflow-safe power-of-two rescaling of the
             whole data, which leaves the value unchanged).
@@ -189,14 +196,13 @@ def ksg(
         xa = xa + noise * xa.std(axis=0) * rng.standard_normal(xa.shape)
         ya = ya + noise * ya.std(axis=0) * rng.standard_normal(ya.shape)
 
-    value = _ksg_value(xa, ya, k, n_jobs, engine)
+    engine, device = _ksg_backend(backend, device, n, xa.shape[1] + ya.shape[1])
+    value = _ksg_value(xa, ya, k, n_jobs, engine, device)
     parts: list[float] = []
     if m >= 2:
         order = numpy_rng(seed, "ksg.subsamples").permutation(n)
         size = n // m
-        for j in range(m):
-            idx = order[j * size : (j + 1) * size]
-            parts.append(_ksg_value(xa[idx], ya[idx], k, n_jobs, engine))
+        parts = _subsample_values(xa, ya, order, m, size, k, n_jobs, engine, device)
         stderr = float(np.std(parts, ddof=1) * math.sqrt(size / n))
         if size < 50:
             diagnostics.append(
@@ -238,6 +244,7 @@ def ksg(
             "standardize": bool(standardize),
             "norm": "max",
             "backend": engine,
+            "device": None if device is None else str(device),
             "variant": "KSG estimator 1 (Kraskov et al. 2004, eq. 8)",
             "subsamples": m,
             "subsample_size": n // m if m else None,
@@ -282,6 +289,36 @@ def _check_memory(n: int, d: int, k: int, backend: str, n_jobs: int) -> None:
     )
 
 
+_GPU_MIN = 20_000  # "auto" uses a GPU from this many points (brute force is O(N^2))
+
+
+def _ksg_backend(name: str, device: Any, n: int, joint_dim: int) -> tuple[str, Any]:
+    """KSG's backend and its torch device (None unless torch): ``_backend`` plus torch."""
+    if name not in ("auto", "numba", "scipy", "torch"):
+        raise InvalidValueError(
+            f"backend: expected 'auto', 'numba', 'scipy' or 'torch', got {name!r}"
+        )
+    if device is not None and name in ("numba", "scipy"):
+        raise InvalidValueError(
+            f"device: only the 'torch' backend takes a device, got backend={name!r}"
+        )
+    if name == "torch" or (name == "auto" and device is not None):
+        try:
+            from mibound._knn_torch import default_device
+        except ImportError:  # pragma: no cover - torch is a dependency
+            raise MissingDependencyError("backend='torch' needs torch") from None
+        return "torch", default_device() if device is None else device
+    if name == "auto" and n >= _GPU_MIN:
+        try:
+            import torch
+        except ImportError:  # pragma: no cover - torch is a dependency
+            pass
+        else:
+            if torch.cuda.is_available():
+                return "torch", "cuda"
+    return _backend(name, n, joint_dim), None
+
+
 #: ``backend="auto"`` picks numba only where it pays for loading it. Measured on one core
 #: (k = 3, best of 3, after compilation; loading numba and its on-disk cache costs about 1.1 s
 #: per process, compiling on the very first call about 6 s): 2-d joint (x, y 1-d each) scipy
@@ -292,6 +329,7 @@ _NUMBA_MIN_N_LOW_DIM = 200_000  # joint dimension 2 or 3
 
 
 def _backend(name: str, n: int = 0, joint_dim: int = 0) -> str:
+    """The CPU tree backend: numba where it pays (see above) or when asked for, else scipy."""
     if name not in ("auto", "numba", "scipy"):
         raise InvalidValueError(f"backend: expected 'auto', 'numba' or 'scipy', got {name!r}")
     if name == "scipy":
@@ -309,13 +347,43 @@ def _backend(name: str, n: int = 0, joint_dim: int = 0) -> str:
     return "numba"
 
 
-def _ksg_value(x: np.ndarray, y: np.ndarray, k: int, n_jobs: int, backend: str = "scipy") -> float:
+def _subsample_values(
+    x: np.ndarray,
+    y: np.ndarray,
+    order: np.ndarray,
+    m: int,
+    size: int,
+    k: int,
+    n_jobs: int,
+    engine: str,
+    device: Any,
+) -> list[float]:
+    """KSG on the m disjoint parts ``order[j * size : (j + 1) * size]``, in that order.
+
+    With the numba backend the parts run in threads, one core each (its kernels release the
+    GIL); the values do not depend on the thread count.
+    """
+    index = [order[j * size : (j + 1) * size] for j in range(m)]
+    threads = min(m, (os.cpu_count() or 1) if n_jobs < 0 else n_jobs)
+    if engine != "numba" or threads <= 1:
+        return [_ksg_value(x[i], y[i], k, n_jobs, engine, device) for i in index]
+    with ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(lambda i: _ksg_value(x[i], y[i], k, 1, engine), index))
+
+
+def _ksg_value(
+    x: np.ndarray, y: np.ndarray, k: int, n_jobs: int, backend: str = "scipy", device: Any = None
+) -> float:
     """KSG estimator 1 on validated, tie-broken float64 arrays of shape (n, d)."""
     n = x.shape[0]
-    joint = np.concatenate([x, y], axis=1)
-    if backend == "numba":
-        eps, n_x, n_y = _numba_counts(joint, x, y, k, n_jobs)
+    if backend == "torch":
+        from mibound._knn_torch import knn_counts
+
+        eps, n_x, n_y = knn_counts(x, y, k, device)
+    elif backend == "numba":
+        eps, n_x, n_y = _numba_counts(x, y, k, n_jobs)
     else:
+        joint = np.concatenate([x, y], axis=1)
         tree = cKDTree(joint)
         # k + 1 because every point is its own nearest neighbour at distance 0.
         eps = tree.query(joint, k=[k + 1], p=np.inf, workers=n_jobs)[0][:, 0]
@@ -326,24 +394,20 @@ def _ksg_value(x: np.ndarray, y: np.ndarray, k: int, n_jobs: int, backend: str =
 
 
 def _numba_counts(
-    joint: np.ndarray, x: np.ndarray, y: np.ndarray, k: int, n_jobs: int
+    x: np.ndarray, y: np.ndarray, k: int, n_jobs: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    from mibound._kdtree import MaxNormTree
+    from mibound._kdtree import count_within, knn_radius_and_count
 
-    threads = (os.cpu_count() or 1) if n_jobs < 0 else n_jobs
-    tree = MaxNormTree(joint, threads=threads)
-    eps = np.empty(joint.shape[0])
-    eps[tree.perm] = tree.self_kth_distance(k + 1)
-    counts = []
-    for points in (x, y):
-        if points.shape[1] == 1:
-            counts.append(_count_closer_1d(points[:, 0], eps))
-            continue
-        marginal = MaxNormTree(points, threads=threads)
-        within = np.empty(points.shape[0], dtype=np.int64)
-        within[marginal.perm] = marginal.self_count_within(eps[marginal.perm])
-        counts.append(np.where(eps > 0, within - 1, 0))
-    return eps, counts[0], counts[1]
+    # One search gives the joint radius and the count in the marginal the tree splits on; the
+    # marginal with more coordinates holds fewer points within the radius, so it is searched.
+    swap = y.shape[1] > x.shape[1]
+    split, rest = (y, x) if swap else (x, y)
+    eps, n_split = knn_radius_and_count(split, rest, k + 1, n_jobs)
+    if rest.shape[1] == 1:
+        n_rest = _count_closer_1d(rest[:, 0], eps)
+    else:
+        n_rest = count_within(rest, eps, n_jobs)
+    return (eps, n_rest, n_split) if swap else (eps, n_split, n_rest)
 
 
 def _count_closer(points: np.ndarray, radius: np.ndarray, n_jobs: int) -> np.ndarray:

@@ -126,7 +126,13 @@ def train(
     lr = check_number("lr", lr, low=0.0)
     min_steps = steps // 2 if min_steps is None else check_int("min_steps", min_steps, 0)
     params = _parameters(module)
-    optimiser = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+    # The fused kernel updates all parameters in one call (torch >= 2.4 on CPU and CUDA): for
+    # small critics the per-parameter loop of the default Adam is a fifth of each step.
+    fused = all(
+        p.dtype in (torch.float32, torch.float64) and p.device.type in ("cpu", "cuda")
+        for p in params
+    )
+    optimiser = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, fused=fused or None)
     gen_device = torch.device(device) if device is not None else params[0].device
     generator = torch_generator(seed, "train.minibatches", gen_device)
     stopper = _EarlyStopping(params, patience, min_steps, tolerance, restore_best)
@@ -146,7 +152,7 @@ def train(
                 history["train"].append(sum(window) / len(window))
                 window = []
                 if validate is not None:
-                    with torch.no_grad():
+                    with torch.inference_mode():
                         val = float(validate())
                     history["validation"].append(val if math.isfinite(val) else -math.inf)
                     if stopper.update(history["validation"][-1], step, steps):
