@@ -299,7 +299,7 @@ def test_torch_backend_blocks_and_device(monkeypatch: pytest.MonkeyPatch) -> Non
     x = np.round(4 * x) / 4  # ties, including zero radii after rounding
     reference = brute_force_ksg(x, y, 3)
     monkeypatch.setitem(_knn_torch._BLOCK_BYTES, "cpu", 1)  # one query per block
-    tiny = ksg(x, y, k=3, noise=0.0, subsamples=0, device="cpu")
+    tiny = ksg(x, y, k=3, noise=0.0, subsamples=0, device="cpu", standardize=False)
     assert tiny.settings["backend"] == "torch"
     assert tiny.settings["device"] == "cpu"
     assert tiny.value == pytest.approx(reference, abs=1e-12)
@@ -336,7 +336,7 @@ def test_numba_kernels_match_brute_force_with_many_duplicates(dx: int, dy: int) 
     expected_y = (dist_y < eps[:, None]).sum(axis=1) - (eps > 0)
     assert np.array_equal(count, expected_x)
     assert np.array_equal(kdtree.count_within(y, eps, 1), expected_y)
-    assert ksg(x, y, k=4, noise=0.0, subsamples=0).value == pytest.approx(
+    assert ksg(x, y, k=4, noise=0.0, subsamples=0, standardize=False).value == pytest.approx(
         brute_force_ksg(x, y, 4), abs=1e-12
     )
 

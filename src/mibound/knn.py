@@ -149,7 +149,7 @@ def ksg(
             "samples (the k-th neighbour would span most of the sample and the estimate is "
             "meaningless; 3 to 10 is usual)"
         )
-    engine = _backend(backend, n, xa.shape[1] + ya.shape[1])
+    engine, device = _ksg_backend(backend, device, n, xa.shape[1] + ya.shape[1])
     _check_memory(n, xa.shape[1] + ya.shape[1], k, engine, n_jobs)
     diagnostics: list[str] = []
     _, distinct = row_groups(xa, ya)
@@ -196,7 +196,6 @@ def ksg(
         xa = xa + noise * xa.std(axis=0) * rng.standard_normal(xa.shape)
         ya = ya + noise * ya.std(axis=0) * rng.standard_normal(ya.shape)
 
-    engine, device = _ksg_backend(backend, device, n, xa.shape[1] + ya.shape[1])
     value = _ksg_value(xa, ya, k, n_jobs, engine, device)
     parts: list[float] = []
     if m >= 2:
