@@ -19,7 +19,7 @@ References:
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, cast
 
 import torch
 from torch import Tensor, nn
@@ -169,7 +169,7 @@ class ConcatCritic(nn.Module):
         y = self.y_norm(y)
         # The first layer is affine: W [x_i, y_j] + b = W_x x_i + (W_y y_j + b), so it is applied
         # to the B rows of x and of y and broadcast over the B^2 pairs (no (B, B, d) input).
-        first = self.net[0]
+        first = cast(nn.Linear, self.net[0])
         d_x = x.shape[-1]
         h_x = nn.functional.linear(x, first.weight[:, :d_x])
         h_y = nn.functional.linear(y, first.weight[:, d_x:], first.bias)
