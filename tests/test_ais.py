@@ -95,7 +95,10 @@ def test_prior_as_q_brackets_truth_with_enough_steps(model, prior_runs):
     assert b.lower <= truth + tol
     assert b.upper >= truth - tol
     assert b.lower - 3 * b.lower_stderr <= MI <= b.upper + 3 * b.upper_stderr
-    assert any("prior" in d for d in b.diagnostics)
+    # The "q is the prior ... needs many steps" note only where the sandwich is still wide.
+    wide = b.width > max(0.05, 4 * b.settings["width_stderr"])
+    assert any("q is the prior" in d for d in b.diagnostics) == wide
+    assert any("q is the prior" in d for d in prior_runs[10].diagnostics)
 
 
 def test_fitted_like_encoder_beats_prior(model, prior_runs):

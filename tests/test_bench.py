@@ -200,7 +200,7 @@ def test_failed_cell_is_a_row_with_the_error():
     cell = bench.grid(["bsc-eps-0.1"], [{"method": "gaussian", "bogus": 1}], [100], [0])[0]
     row = bench.run_cell(cell)
     assert row["status"] == "failed"
-    assert row["error"].startswith("TypeError: options: method 'gaussian' takes no options")
+    assert row["error"].startswith("TypeError: options: method 'gaussian' takes only")
     assert row["value"] is None if "value" in row else True
 
 
@@ -490,6 +490,11 @@ def test_report_marks_diagnostics_and_explosive_values():
     assert "Far below zero (nwj -2.5e+07 on `t-x`)" in text
     clean = bench.report.estimate_table([est("t-x", 1.0, "ksg", 0.9, [])])
     assert "⚠" not in clean and "Far below zero" not in clean
+    # One seed: no "± over seeds" claim; two seeds: the spread and the sentence.
+    assert "standard deviation over seeds" not in clean and " ± " not in clean
+    second = {**est("t-x", 1.0, "ksg", 0.7, []), "seed": 1}
+    two = bench.report.estimate_table([est("t-x", 1.0, "ksg", 0.9, []), second])
+    assert "± is the standard deviation over seeds" in two and "0.800 ± 0.141" in two
 
 
 def test_report_cli(tmp_path, capsys):

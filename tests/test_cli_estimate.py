@@ -86,6 +86,8 @@ def test_human_table(tmp_path: Path, table: np.ndarray) -> None:
     assert proc.returncode == 0, proc.stderr
     for word in ("value", "95% CI", "kind", "estimate", "method", "ksg", "1500", "diagnostics"):
         assert word in proc.stdout
+    for word in ("(sampling noise only, not bias)",):
+        assert word in proc.stdout
     assert proc.stderr == ""
 
 
@@ -126,9 +128,11 @@ def test_user_errors_are_one_line(
         capsys, str(path), "-m", "infonce", "--alpha", "0.1"
     )
     (tmp_path / "nan.csv").write_text("a,b\n1,2\nnan,3\n2,5\n0,1\n7,1\n")
-    assert "x: expected finite values" in _main_error(
+    assert "missing values in 1 row(s) of the selected columns" in _main_error(
         capsys, str(tmp_path / "nan.csv"), "-m", "ksg"
     )
+    assert "--seed" in _main_error(capsys, str(path), "-m", "ksg", "--seed", "-5")
+    assert "--x: expected column names" in _main_error(capsys, str(path), "--x", "", "-m", "ksg")
 
 
 def test_parquet_without_pyarrow(
@@ -208,3 +212,41 @@ def test_input_errors_raised_by_the_library_are_one_line(
     monkeypatch.setattr(mibound.estimation, "estimate", rejects)
     line = _main_error(capsys, str(_pair_file(tmp_path)), "--method", "ksg")
     assert line == "mibound: error: k: expected an integer >= 1, got 2.5"
+
+
+def test_dropna_reports_the_rows_dropped(
+    tmp_path: Path, table: np.ndarray, capsys: pytest.CaptureFixture
+) -> None:
+    lines = ["a,b,c,d,label"] + [
+        ",".join(f"{v:.17g}" for v in row) + ",word" for row in table[:400]
+    ]
+    lines[5] = ",".join([*lines[5].split(",")[:1], "", *lines[5].split(",")[2:]])
+    lines[9] = "NA," + ",".join(lines[9].split(",")[1:])
+    (tmp_path / "holes.csv").write_text("\n".join(lines) + "\n")
+    path = str(tmp_path / "holes.csv")
+    assert "--dropna" in _main_error(capsys, path, "--x", "a,b", "--y", "c,d", "-m", "ksg")
+    assert (
+        main(["estimate", path, "--x", "a,b", "--y", "c,d", "-m", "ksg", "--dropna", "--json"]) == 0
+    )
+    captured = capsys.readouterr()
+    assert "dropped 2 row(s) with missing values" in captured.err
+    out = json.loads(captured.out)
+    assert out["n"] == 398 and out["settings"]["dropped_rows"] == 2
+
+
+def test_pandas_csv_index_column_is_not_x(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal(500)
+    frame = pd.DataFrame({"a": a, "b": a + rng.standard_normal(500)})
+    frame.to_csv(tmp_path / "frame.csv")  # the index 0..499 is an unnamed first column
+    for args in ([], ["--y", "b"]):
+        assert main(["estimate", str(tmp_path / "frame.csv"), *args, "-m", "ksg", "--json"]) == 0
+        out = json.loads(capsys.readouterr().out)
+        assert out["settings"]["columns"] == {"x": ["a"], "y": ["b"]}
+        assert abs(out["value"] - 0.5 * math.log(2)) < 0.1
+    frame["id"] = [f"row{i}" for i in range(500)]  # a text column that is not selected
+    frame.to_csv(tmp_path / "ids.csv")
+    path = str(tmp_path / "ids.csv")
+    assert main(["estimate", path, "--x", "a", "--y", "b", "-m", "ksg", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["n"] == 500

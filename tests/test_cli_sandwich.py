@@ -60,8 +60,18 @@ def factories(tmp_path: Path) -> Path:
     return path
 
 
-def test_builtin_linear_gaussian_json_uses_the_exact_posterior() -> None:
-    proc = run_cli("sandwich", "linear-gaussian:k=2,d=4,mi=3", "--n", "500", "--k", "8", "--json")
+def test_builtin_linear_gaussian_json_with_the_exact_posterior() -> None:
+    proc = run_cli(
+        "sandwich",
+        "linear-gaussian:k=2,d=4,mi=3",
+        "--n",
+        "500",
+        "--k",
+        "8",
+        "--json",
+        "--proposal",
+        "exact",
+    )
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert out["settings"]["proposal"] == "exact posterior p(z|x)"
@@ -96,7 +106,17 @@ def test_decoder_factory_fits_an_encoder_and_lautum_runs(factories: Path) -> Non
     assert out["settings"]["fit"]["steps"] == 20
     assert out["true_value"] is None
     assert out["lower"] <= out["upper"] + 4 * out["settings"]["width_stderr"]
-    proc = run_cli("lautum", "linear-gaussian:k=2,d=4,mi=2", "--n", "500", "--k", "8", "--json")
+    proc = run_cli(
+        "lautum",
+        "linear-gaussian:k=2,d=4,mi=2",
+        "--n",
+        "500",
+        "--k",
+        "8",
+        "--json",
+        "--proposal",
+        "exact",
+    )
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert out["quantity"] == "lautum information"
@@ -128,6 +148,14 @@ def test_error_exits_2_with_one_line_and_no_traceback(tmp_path: Path) -> None:
         (["sandwich", "{f}:wrong_encoder"], "returned an encoder of type str"),
         (["sandwich", "{f}:raises"], "raised RuntimeError: boom"),
         (["sandwich", "{f}:decoder", "--proposal", "exact"], "--proposal exact: DecoderModel"),
+        (
+            ["sandwich", "linear-gaussian:k=2,d=4", "--proposal", "exact", "--fit-steps", "10"],
+            "--fit-steps: applies to --proposal fit or auto, not --proposal exact",
+        ),
+        (
+            ["sandwich", "linear-gaussian:k=2,d=4", "--proposal", "prior", "--fit-steps", "10"],
+            "--fit-steps: applies to",
+        ),
         (["sandwich", "linear-gaussian:k=2,d=4", "--steps", "3"], "--steps: applies to"),
         (["sandwich", "linear-gaussian:k=2,d=4", "--method", "ais", "--k", "3"], "--k: applies"),
         (["sandwich", "linear-gaussian:k=2,d=4", "--k", "0"], "--k"),
@@ -143,3 +171,18 @@ def test_user_errors(
     assert err.startswith("mibound: error:"), err
     assert message in err, err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_cli_default_proposal_is_the_python_default() -> None:
+    # `mibound sandwich MODEL` and `mibound.sandwich(model)` must give the same bounds.
+    import mibound
+    from mibound.models import LinearGaussian
+
+    proc = run_cli("sandwich", "linear-gaussian:k=2,d=4,mi=3", "--n", "400", "--k", "16", "--json")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["settings"]["proposal"] == "prior p(z)"
+    model = LinearGaussian.with_mutual_information(3.0, 2, 4, sigma=1.0, seed=0)
+    bounds = mibound.sandwich(model, k=16, n=400, seed=0, progress=False)
+    assert out["lower"] == pytest.approx(bounds.lower, abs=1e-9)
+    assert out["upper"] == pytest.approx(bounds.upper, abs=1e-9)

@@ -42,6 +42,9 @@ def test_demo_quick_writes_report_and_figures(tmp_path):
     report = (out / "report.md").read_text()
     for heading in ("## 1. Samples only: the staircase", "## 2. Known joint", "## 3. Every"):
         assert heading in report
+    # Quick numbers are rough: the report says its sentences describe a full run.
+    assert "_With --quick the critics train for too few steps" in report
+    assert "_With --quick, K, T and n are tiny" in report
     assert (out / "staircase.png").read_bytes()[:4] == b"\x89PNG"
     assert "](staircase.png)" in report
     rows = [json.loads(line) for line in (out / "demo-results.jsonl").read_text().splitlines()]

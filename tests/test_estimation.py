@@ -34,7 +34,9 @@ def test_unknown_method_lists_valid_ones() -> None:
 
 
 def test_gaussian_takes_no_options() -> None:
-    with pytest.raises(TypeError, match="options: method 'gaussian' takes no options, got k"):
+    with pytest.raises(
+        TypeError, match="options: method .gaussian. takes only bias_correction, got k"
+    ):
         estimate(*data(), method="gaussian", k=3)
 
 
@@ -96,8 +98,9 @@ def test_bad_inputs_name_the_argument(method: str, case: int) -> None:
 @pytest.mark.parametrize(
     ("method", "n", "options", "match"),
     [
-        ("ksg", 3, {}, "x: expected at least 4 samples"),
-        ("ksg", 6, {"k": 6}, "x: expected at least 7 samples"),
+        ("ksg", 3, {}, "k: expected fewer than N / 2 = 1.5 neighbours, got k = 3"),
+        ("ksg", 6, {"k": 6}, "k: expected fewer than N / 2 = 3 neighbours, got k = 6"),
+        ("ksg", 12, {"k": 6}, "k: expected fewer than N / 2 = 6 neighbours, got k = 6"),
         ("gaussian", 4, {}, r"x, y: .*n > d_x \+ d_y = 4, got n = 4"),
         ("gaussian", 1, {}, "x: expected at least 2 samples"),
     ],

@@ -41,7 +41,7 @@ def test_column_names(tmp_path: Path, table: np.ndarray) -> None:
     path = write_delimited(tmp_path / "data.csv", table, ",", True)
     x, y, names = read_pair(path, "e,a", "c")
     assert np.array_equal(x, table[:, [4, 0]]) and np.array_equal(y, table[:, [2]])
-    assert names == {"x": ["e", "a"], "y": ["c"]}
+    assert names == {"x": ["e", "a"], "y": ["c"], "dropped_rows": 0}
 
 
 def test_npy_and_npz(tmp_path: Path, table: np.ndarray) -> None:
@@ -51,7 +51,7 @@ def test_npy_and_npz(tmp_path: Path, table: np.ndarray) -> None:
     np.savez(tmp_path / "data.npz", left=table[:, :2], right=table[:, 2])
     x, y, names = read_pair(tmp_path / "data.npz", "left", "right")
     assert x.shape == (20, 2) and np.array_equal(y, table[:, 2])
-    assert names == {"x": ["left"], "y": ["right"]}
+    assert names == {"x": ["left"], "y": ["right"], "dropped_rows": 0}
     x, _, _ = read_pair(tmp_path / "data.npz")  # exactly two arrays: no names needed
     assert x.shape == (20, 2)
 
@@ -117,3 +117,93 @@ def test_file_errors(tmp_path: Path, table: np.ndarray) -> None:
     np.save(tmp_path / "data.npy", table)
     with pytest.raises(ValueError, match="--x: bad column index 'a'"):
         read_pair(tmp_path / "data.npy", "a")
+
+
+def test_unselected_columns_are_never_parsed(tmp_path: Path) -> None:
+    (tmp_path / "d.csv").write_text("id,a,label,b\nu1,1.0,cat,2.0\nu2,3.0,dog,5.0\nu3,4,x,1\n")
+    x, y, _ = read_pair(tmp_path / "d.csv", "a", "b")
+    assert np.array_equal(x[:, 0], [1.0, 3.0, 4.0]) and np.array_equal(y[:, 0], [2.0, 5.0, 1.0])
+    with pytest.raises(ValueError, match="line 2, column 'label': expected a number, got 'cat'"):
+        read_pair(tmp_path / "d.csv", "a", "label")
+
+
+def test_unselected_parquet_columns_are_never_read(tmp_path: Path) -> None:
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    pq.write_table(
+        pa.table({"id": ["u1", "u2", "u3"], "a": [1.0, 2.0, 3.0], "b": [1, 0, 1]}),
+        tmp_path / "d.parquet",
+    )
+    x, y, _ = read_pair(tmp_path / "d.parquet", "a", "b")
+    assert x.shape == (3, 1) and np.array_equal(y[:, 0], [1.0, 0.0, 1.0])
+    with pytest.raises(ValueError, match="column 'id' is not numeric"):
+        read_pair(tmp_path / "d.parquet", "id", "b")
+
+
+def test_pandas_index_column_is_never_x_by_default(tmp_path: Path) -> None:
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.standard_normal(30), "b": rng.standard_normal(30)})
+    frame.to_csv(tmp_path / "named.csv")  # ",a,b" header, index 0..29 in the first column
+    x, y, names = read_pair(tmp_path / "named.csv")
+    assert names["x"] == ["a"] and names["y"] == ["b"]
+    assert np.allclose(x[:, 0], frame["a"]) and np.allclose(y[:, 0], frame["b"])
+    x, y, names = read_pair(tmp_path / "named.csv", y="b")
+    assert names["x"] == ["a"]
+    pd.DataFrame(rng.standard_normal((30, 3))).to_csv(tmp_path / "numbered.csv")
+    _, y, names = read_pair(tmp_path / "numbered.csv")
+    assert names == {"x": ["0"], "y": ["1", "2"], "dropped_rows": 0}
+    pq = pytest.importorskip("pyarrow.parquet")  # noqa: F841 - pandas needs pyarrow for this
+    frame.index = frame.index + 100  # a non-default index is stored as a column
+    frame.to_parquet(tmp_path / "indexed.parquet")
+    _, _, names = read_pair(tmp_path / "indexed.parquet")
+    assert names["x"] == ["a"] and names["y"] == ["b"]
+
+
+def test_empty_column_spec_is_an_error(tmp_path: Path, table: np.ndarray) -> None:
+    path = write_delimited(tmp_path / "data.csv", table, ",", True)
+    with pytest.raises(ValueError, match="--x: expected column names, indices or ranges, got an"):
+        read_pair(path, "", "b")
+    with pytest.raises(ValueError, match="--y: expected column names"):
+        read_pair(path, "a", "  ")
+
+
+@pytest.mark.parametrize("suffix", [".npz", ".npy"])
+def test_corrupt_numpy_files_name_the_file(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"broken{suffix}"
+    path.write_bytes(b"PK\x03\x04 this is not a zip archive at all")
+    with pytest.raises(ValueError, match=f"FILE: broken{suffix} is not a valid") as info:
+        read_pair(path, *(("a", "b") if suffix == ".npz" else ()))
+    assert "allow_pickle" not in str(info.value)
+
+
+def test_object_arrays_are_never_unpickled(tmp_path: Path) -> None:
+    np.savez(tmp_path / "obj.npz", a=np.array([{"k": 1}, None], dtype=object), b=np.zeros(2))
+    with pytest.raises(ValueError, match="obj.npz array 'a' holds Python objects") as info:
+        read_pair(tmp_path / "obj.npz", "a", "b")
+    assert "allow_pickle" not in str(info.value)
+    np.save(tmp_path / "obj.npy", np.array([[1, "a"]], dtype=object))
+    with pytest.raises(ValueError, match="obj.npy holds Python objects"):
+        read_pair(tmp_path / "obj.npy")
+
+
+def test_missing_values_need_dropna(tmp_path: Path) -> None:
+    (tmp_path / "m.csv").write_text("a,b,c\n1,2,x\n,3,y\n4,NA,z\n5,6,w\n7,8,\n")
+    with pytest.raises(ValueError, match=r"missing values in 2 row\(s\).*--dropna"):
+        read_pair(tmp_path / "m.csv", "a", "b")
+    x, y, names = read_pair(tmp_path / "m.csv", "a", "b", dropna=True)
+    assert names["dropped_rows"] == 2
+    assert np.array_equal(x[:, 0], [1.0, 5.0, 7.0]) and np.array_equal(y[:, 0], [2.0, 6.0, 8.0])
+
+
+def test_nullable_parquet_column_with_nulls(tmp_path: Path) -> None:
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    pq.write_table(
+        pa.table({"a": pa.array([1, None, 3, 4], pa.int64()), "b": [1.0, 2.0, 3.0, 4.0]}),
+        tmp_path / "n.parquet",
+    )
+    with pytest.raises(ValueError, match=r"missing values in 1 row\(s\)"):
+        read_pair(tmp_path / "n.parquet")
+    x, _, names = read_pair(tmp_path / "n.parquet", dropna=True)
+    assert names["dropped_rows"] == 1 and np.array_equal(x[:, 0], [1.0, 3.0, 4.0])

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import importlib.util
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pytest
 from scipy.special import digamma
 
+from mibound._inputs import power_of_two_scale
+from mibound._random import numpy_rng
 from mibound.knn import _count_closer, ksg
 
 try:
@@ -63,7 +66,7 @@ def test_matches_brute_force_exactly(
     y = 0.7 * x[:, :1] + rng.standard_normal((n, dy))
     if ties:  # coarse grid: many exact ties, including zero k-NN distances
         x, y = np.round(2 * x), np.round(2 * y)
-    result = ksg(x, y, k=k, noise=0.0, subsamples=0, backend=backend)
+    result = ksg(x, y, k=k, noise=0.0, subsamples=0, backend=backend, standardize=False)
     assert result.value == pytest.approx(brute_force_ksg(x, y, k), abs=1e-12)
 
 
@@ -72,12 +75,22 @@ def test_documented_tie_breaking_noise(dx: int, dy: int, k: int) -> None:
     rng = np.random.default_rng(7)
     x = np.round(rng.standard_normal((150, dx)))
     y = np.round(x[:, :1] + rng.standard_normal((150, dy)))
-    noise_rng = np.random.default_rng(42)
+    noise_rng = numpy_rng(42, "ksg.noise")
     xn = x + 1e-10 * x.std(axis=0) * noise_rng.standard_normal(x.shape)
     yn = y + 1e-10 * y.std(axis=0) * noise_rng.standard_normal(y.shape)
-    result = ksg(x, y, k=k, seed=42, subsamples=0)
+    result = ksg(x, y, k=k, seed=42, subsamples=0, standardize=False)
     assert result.value == pytest.approx(brute_force_ksg(xn, yn, k), abs=1e-12)
-    assert result.value == ksg(x, y, k=k, seed=42, subsamples=0).value  # deterministic
+    assert result.value == ksg(x, y, k=k, seed=42, subsamples=0, standardize=False).value
+
+
+def test_standardized_matches_brute_force_on_unit_variance_columns() -> None:
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((120, 2)) * [1.0, 1000.0]
+    y = 0.01 * (x[:, :1] / [1.0] + rng.standard_normal((120, 1)))
+    xs, ys = power_of_two_scale(x), power_of_two_scale(y)
+    xs, ys = xs / xs.std(axis=0), ys / ys.std(axis=0)
+    result = ksg(x, y, k=3, noise=0.0, subsamples=0)
+    assert result.value == pytest.approx(brute_force_ksg(xs, ys, 3), abs=1e-12)
 
 
 def test_strict_counts_at_the_radius() -> None:
@@ -151,7 +164,12 @@ def test_no_stderr_is_flagged() -> None:
     [
         ({"k": 0}, "k: expected a positive integer"),
         ({"k": 2.5}, "k: expected a positive integer"),
-        ({"k": 100}, "x: expected at least 101 samples"),
+        ({"k": 100}, "k: expected fewer than N / 2"),
+        ({"k": 50}, "k: expected fewer than N / 2"),
+        ({"seed": -1}, "seed: expected a non-negative integer"),
+        ({"seed": 1.5}, "seed: expected a non-negative integer"),
+        ({"seed": "abc"}, "seed: expected a non-negative integer"),
+        ({"standardize": "yes"}, "standardize: expected True or False"),
         ({"noise": -1.0}, "noise: expected"),
         ({"subsamples": 1}, "subsamples: expected"),
         ({"subsamples": 30}, "subsamples: expected"),
@@ -162,7 +180,7 @@ def test_no_stderr_is_flagged() -> None:
 )
 def test_bad_arguments(kwargs: dict, match: str) -> None:
     x, y = correlated(100, 1, 0.5, seed=0)
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises((ValueError, TypeError), match=match):
         ksg(x, y, **kwargs)
 
 
@@ -188,6 +206,91 @@ def test_numba_threads_give_identical_results(monkeypatch: pytest.MonkeyPatch) -
     )
 
 
+def test_tie_breaking_noise_is_not_the_users_stream() -> None:
+    # The reproduction: Gaussians discretised to signs, data drawn with default_rng(0).
+    # With noise drawn from default_rng(seed=0) the noise was the hidden continuous data and KSG
+    # returned 0.84 (0.88 at n = 20000); the true MI of the signs is 0.262 nats.
+    rng = np.random.default_rng(0)
+    n = 5000
+    x = rng.standard_normal((n, 2))
+    y = x + rng.standard_normal((n, 2))
+    xb, yb = (x > 0).astype(float), (y > 0).astype(float)
+    truth = 2 * (math.log(2) - _binary_entropy(0.25))  # per pair: P(sign flip) = 1/4
+    assert truth == pytest.approx(0.2616, abs=1e-4)
+    for seed in (0, 1):
+        result = ksg(xb, yb, seed=seed)
+        assert abs(result.value - truth) < 0.05
+        assert any("duplicated rows" in d for d in result.diagnostics)
+
+
+def _binary_entropy(p: float) -> float:
+    return -p * math.log(p) - (1 - p) * math.log(1 - p)
+
+
+def test_data_processing_inequality_on_rounded_data() -> None:
+    # round(3x), round(3y) of 1-d Gaussians with I = log(2)/2 cannot carry more than that.
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(5000)
+    y = x + rng.standard_normal(5000)
+    result = ksg(np.round(3 * x), np.round(3 * y))
+    assert result.value < 0.5 * math.log(2) + 3 * result.stderr
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e-8, 1e3, 1e10, 1e300])
+def test_invariant_to_column_scale(scale: float, recwarn: pytest.WarningsRecorder) -> None:
+    x, y = correlated(1000, 1, 0.6, seed=4)
+    reference = ksg(x, y).value
+    scaled = ksg(x * scale, y).value
+    assert scaled == pytest.approx(reference, abs=1e-9)
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+def test_raw_values_with_huge_scale_do_not_overflow(recwarn: pytest.WarningsRecorder) -> None:
+    x, y = correlated(500, 2, 0.6, seed=4)
+    raw = ksg(x, y, standardize=False).value
+    assert ksg(x * 1e300, y * 1e300, standardize=False).value == pytest.approx(raw, abs=1e-12)
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+def test_duplicated_rows_are_reported() -> None:
+    x, y = correlated(50, 1, 0.5, seed=2)
+    result = ksg(np.repeat(x, 10, axis=0), np.repeat(y, 10, axis=0))
+    assert any("duplicated rows: 450 of the 500" in d for d in result.diagnostics)
+    assert not any("duplicated" in d for d in ksg(x, y).diagnostics)
+
+
+@pytest.mark.parametrize("transform", [lambda a: a, lambda a: 2.0 * a - 1.0, lambda a: -a])
+def test_y_copy_of_x_is_an_error_for_continuous_data(transform: Callable) -> None:
+    x, _ = correlated(300, 2, 0.5, seed=3)
+    with pytest.raises(ValueError, match="x, y: .*affine copies.*infinite"):
+        ksg(x, transform(x[:, 1]))
+
+
+def test_y_copy_of_discrete_x_is_flagged() -> None:
+    rng = np.random.default_rng(5)
+    x = rng.integers(0, 4, size=(400, 1)).astype(float)
+    result = ksg(x, x)
+    assert any("x identical to y" in d for d in result.diagnostics)
+
+
+def test_heavy_tails_are_flagged() -> None:
+    rng = np.random.default_rng(6)
+    x = rng.standard_t(2, size=2000)
+    y = x + rng.standard_normal(2000)
+    assert any("heavy tails" in d for d in ksg(x, y).diagnostics)
+    x, y = correlated(2000, 1, 0.5, seed=6)
+    assert not any("heavy tails" in d for d in ksg(x, y).diagnostics)
+
+
+def test_huge_k_refused_before_allocating(monkeypatch: pytest.MonkeyPatch) -> None:
+    import mibound._memory as memory
+
+    monkeypatch.setattr(memory, "available_bytes", lambda: 2**30)
+    x, y = correlated(400, 1, 0.5, seed=0)
+    with pytest.raises(ValueError, match="k: KSG with k = 150 .*GiB"):
+        ksg(x, y, k=150, n_jobs=10**6)
+
+
 def test_torch_backend_blocks_and_device(monkeypatch: pytest.MonkeyPatch) -> None:
     # The GPU path is the same code on another device: its blocking must not change a count.
     from mibound import _knn_torch
@@ -196,7 +299,7 @@ def test_torch_backend_blocks_and_device(monkeypatch: pytest.MonkeyPatch) -> Non
     x = np.round(4 * x) / 4  # ties, including zero radii after rounding
     reference = brute_force_ksg(x, y, 3)
     monkeypatch.setitem(_knn_torch._BLOCK_BYTES, "cpu", 1)  # one query per block
-    tiny = ksg(x, y, k=3, noise=0.0, subsamples=0, device="cpu")
+    tiny = ksg(x, y, k=3, noise=0.0, subsamples=0, device="cpu", standardize=False)
     assert tiny.settings["backend"] == "torch"
     assert tiny.settings["device"] == "cpu"
     assert tiny.value == pytest.approx(reference, abs=1e-12)
@@ -233,7 +336,7 @@ def test_numba_kernels_match_brute_force_with_many_duplicates(dx: int, dy: int) 
     expected_y = (dist_y < eps[:, None]).sum(axis=1) - (eps > 0)
     assert np.array_equal(count, expected_x)
     assert np.array_equal(kdtree.count_within(y, eps, 1), expected_y)
-    assert ksg(x, y, k=4, noise=0.0, subsamples=0).value == pytest.approx(
+    assert ksg(x, y, k=4, noise=0.0, subsamples=0, standardize=False).value == pytest.approx(
         brute_force_ksg(x, y, 4), abs=1e-12
     )
 

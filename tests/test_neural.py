@@ -474,3 +474,82 @@ def test_reported_value_is_the_bound_named_in_settings(method: str) -> None:
     expected = getattr(bounds, reported)(scores, *extra)
     got = methods.NEURAL[method].reported_value(scores, log_a, tau, alpha)
     torch.testing.assert_close(got, expected, rtol=0, atol=1e-12)
+
+
+def test_group_split_keeps_copies_of_a_row_together() -> None:
+    from mibound._inputs import row_groups
+    from mibound.neural import _group_split
+
+    rng = np.random.default_rng(0)
+    base = rng.standard_normal((200, 2))
+    rows = np.concatenate([base, base[:60]])  # 60 rows appear twice
+    order = rng.permutation(rows.shape[0])
+    labels, distinct = row_groups(rows[:, :1], rows[:, 1:])
+    assert distinct == 200
+    parts, note = _group_split(order, labels, distinct, (156, 52), batch=16)
+    assert note is None
+    assert sorted(np.concatenate(parts).tolist()) == list(range(260))
+    sides = [set(labels[p].tolist()) for p in parts]
+    assert not (sides[0] & sides[1] or sides[0] & sides[2] or sides[1] & sides[2])
+    # Without duplicates it is the plain split of the order.
+    labels, distinct = row_groups(base[:, :1], base[:, 1:])
+    order = rng.permutation(200)
+    parts, note = _group_split(order, labels, distinct, (120, 40), batch=16)
+    assert [p.tolist() for p in parts] == [
+        order[:120].tolist(),
+        order[120:160].tolist(),
+        order[160:].tolist(),
+    ]
+
+
+def test_duplicated_rows_stay_out_of_the_test_split_and_are_reported() -> None:
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((300, 1))
+    y = x + rng.standard_normal((300, 1))
+    xr, yr = np.repeat(x, 2, axis=0), np.repeat(y, 2, axis=0)
+    est = neural_estimate(xr, yr, "infonce", hidden=8, steps=20, eval_every=10, device="cpu")
+    assert any("duplicated rows: 300 of the 600" in d for d in est.diagnostics)
+    assert est.settings["split_keeps_duplicates_together"] is True
+    assert est.settings["distinct_rows"] == 300
+    assert est.settings["n_train"] % 2 == 0 and est.settings["n_test"] % 2 == 0
+    # 50 rows repeated 10 times: too few distinct rows for disjoint splits, and it says so.
+    x10, y10 = np.repeat(x[:50], 10, axis=0), np.repeat(y[:50], 10, axis=0)
+    est = neural_estimate(x10, y10, "infonce", hidden=8, steps=20, eval_every=10, device="cpu")
+    assert any("split with shared rows" in d for d in est.diagnostics)
+
+
+def test_few_distinct_rows_fall_back_to_a_plain_split_with_a_note() -> None:
+    rng = np.random.default_rng(2)
+    x = rng.integers(0, 2, size=(600, 1)).astype(float)
+    y = (x + rng.integers(0, 2, size=(600, 1))).astype(float)
+    est = neural_estimate(x, y, "infonce", hidden=8, steps=20, eval_every=10, device="cpu")
+    assert any("split with shared rows" in d for d in est.diagnostics)
+
+
+def test_huge_values_are_rescaled(recwarn: pytest.WarningsRecorder) -> None:
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((600, 1))
+    y = x + rng.standard_normal((600, 1))
+    options = {"hidden": 16, "steps": 60, "eval_every": 20, "device": "cpu"}
+    reference = neural_estimate(x, y, "smile", **options)
+    huge = neural_estimate(x * 1e300, y, "smile", **options)
+    assert huge.value == pytest.approx(reference.value, abs=1e-4)
+    assert not any("bounded objective" in d for d in huge.diagnostics)
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+def test_smile_significantly_negative_under_independence_says_so() -> None:
+    # Independent data: SMILE's held-out value is often below 0 with an interval excluding 0
+    # (its bias; the interval is sampling noise only). Every such value carries a diagnostic.
+    rng = np.random.default_rng(5)
+    x, y = rng.standard_normal((1000, 2)), rng.standard_normal((1000, 2))
+    est = neural_estimate(x, y, "smile", seed=5, steps=300, device="cpu")
+    assert est.ci[1] < 0  # the case the diagnostic is for (seed chosen so)
+    assert any(d.startswith("significantly negative") for d in est.diagnostics)
+    assert "not the training randomness" in est.settings["interval_covers"]
+
+
+def test_y_copy_of_x_is_flagged() -> None:
+    x = np.random.default_rng(9).standard_normal((600, 2))
+    est = neural_estimate(x, 2 * x + 1, "infonce", hidden=8, steps=20, eval_every=10, device="cpu")
+    assert any(d.startswith("x identical to y") for d in est.diagnostics)

@@ -27,7 +27,8 @@ def test_maximises_objective_and_records_history() -> None:
     module, objective, sample = _quadratic()
     result = train(module, objective, sample, steps=600, lr=0.05, eval_every=50)
     assert abs(float(module.weight.detach()) - 3.0) < 1e-2
-    assert result.history["step"] == [float(s) for s in range(50, 601, 50)]
+    assert result.history["step"] == list(range(50, 601, 50))
+    assert all(type(s) is int for s in result.history["step"])
     assert len(result.history["train"]) == 12
     assert result.history["train"][-1] > result.history["train"][0]
     assert result.steps_run == 600 and not result.stopped_early

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from mibound.copula import normal_scores
     from mibound.discrete import plugin
     from mibound.estimation import estimate
+    from mibound.independence import independence_test
     from mibound.knn import ksg
     from mibound.known_encoder import known_conditional
     from mibound.known_joint import sandwich
@@ -43,6 +44,7 @@ __all__ = [
     "encoders",
     "estimate",
     "gaussian",
+    "independence_test",
     "known_conditional",
     "known_marginal",
     "ksg",
@@ -65,6 +67,7 @@ _FUNCTIONS = {
     "normal_scores": "mibound.copula",
     "plugin": "mibound.discrete",
     "estimate": "mibound.estimation",
+    "independence_test": "mibound.independence",
     "ksg": "mibound.knn",
     "known_conditional": "mibound.known_encoder",
     "sandwich": "mibound.known_joint",

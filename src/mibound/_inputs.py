@@ -8,7 +8,7 @@ import numpy as np
 
 from mibound._checks import InvalidTypeError, InvalidValueError
 
-__all__ = ["as_pair", "as_samples"]
+__all__ = ["as_pair", "as_samples", "power_of_two_scale", "row_groups", "same_columns"]
 
 
 def _type_name(value: Any) -> str:
@@ -49,6 +49,14 @@ def as_samples(
         if bad:
             raise InvalidTypeError(
                 f"{name}: expected numeric columns, got non-numeric column(s) {', '.join(bad)}"
+            )
+        missing = frame.isna().sum()
+        if missing.any():
+            shown = ", ".join(f"{c} ({int(k)})" for c, k in missing.items() if k)
+            raise InvalidValueError(
+                f"{name}: expected no missing values, got missing values (NA/NaN) in "
+                f"column(s) {shown}; drop the rows from x and y together (e.g. "
+                "frame.dropna() before splitting) or fill them in"
             )
         value = frame.to_numpy(dtype=np.float64)
     try:
@@ -96,7 +104,8 @@ def _is_numeric_dtype(dtype: Any) -> bool:
     try:
         return bool(np.issubdtype(np.dtype(dtype), np.number) or np.dtype(dtype) == np.bool_)
     except TypeError:
-        return False
+        # pandas extension dtypes (nullable Int64, Float64, boolean) know their own kind.
+        return getattr(dtype, "kind", "") in ("i", "u", "f", "b")
 
 
 def as_pair(
@@ -110,3 +119,66 @@ def as_pair(
             f"x, y: expected the same number of samples (rows), got {xa.shape[0]} and {ya.shape[0]}"
         )
     return xa, ya
+
+
+def power_of_two_scale(array: np.ndarray, *, outside: float | None = None) -> np.ndarray:
+    """Divides each column by the power of two nearest above its largest magnitude.
+
+    Multiplying by a power of two is exact in floating point (barring underflow below
+    ``2**-1022`` times the column's largest value), so the data are unchanged up to scale while
+    every later sum of squares, standard deviation or distance stays far from overflow: with
+    ``x * 1e300`` a variance would be ``inf``. Mutual information is invariant to rescaling
+    each column, so estimators that standardise their inputs give the same value.
+
+    Arguments:
+        array: A finite float64 array of shape ``(n, d)``.
+        outside: When given, only columns whose largest magnitude lies outside
+            ``[1 / outside, outside]`` are rescaled (the others are returned bit for bit).
+
+    Returns:
+        A new array whose (rescaled) columns have largest magnitude in ``[0.5, 1)``; zero
+        columns stay 0.
+    """
+    peak = np.max(np.abs(array), axis=0)
+    _, exponent = np.frexp(np.where(peak > 0, peak, 1.0))
+    if outside is not None:
+        extreme = (peak > outside) | ((peak > 0) & (peak < 1.0 / outside))
+        exponent = np.where(extreme, exponent, 0)
+    return np.ldexp(array, -exponent[None, :])
+
+
+def row_groups(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, int]:
+    """Labels each row by its distinct ``(x, y)`` pair: equal rows get the same label.
+
+    Arguments:
+        x: Samples of shape ``(n, d_x)``.
+        y: Samples of shape ``(n, d_y)``.
+
+    Returns:
+        ``(labels, distinct)``: integer labels of shape ``(n,)`` in ``[0, distinct)``.
+    """
+    joint = np.ascontiguousarray(np.concatenate([x, y], axis=1))
+    # Compare bit patterns: -0.0 and 0.0 are the same number, so normalise them first.
+    joint = joint + 0.0
+    _, labels = np.unique(joint, axis=0, return_inverse=True)
+    labels = np.asarray(labels).reshape(-1)
+    return labels, int(labels.max()) + 1 if labels.size else 0
+
+
+def same_columns(x: np.ndarray, y: np.ndarray) -> list[tuple[int, int]]:
+    """Pairs ``(i, j)`` where column j of y is an exact affine function of column i of x.
+
+    Detects ``y = x`` and its rescaled or shifted copies (the MI of continuous data with such
+    a copy is infinite). A column pair qualifies when their Pearson correlation is 1 or -1 to
+    within 1e-12.
+    """
+
+    def standardised(a: np.ndarray) -> np.ndarray:
+        a = power_of_two_scale(a)
+        a = a - a.mean(axis=0)
+        norm = np.sqrt(np.sum(a * a, axis=0))
+        return a / np.where(norm > 0, norm, 1.0)
+
+    corr = standardised(x).T @ standardised(y)
+    hits = np.argwhere(np.abs(corr) > 1.0 - 1e-12)
+    return [(int(i), int(j)) for i, j in hits]

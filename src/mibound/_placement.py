@@ -18,18 +18,21 @@ __all__ = ["check_dtype", "model_place", "module_place", "place_settings", "plac
 
 
 def check_dtype(dtype: object, name: str = "dtype") -> torch.dtype | None:
-    """None or a floating torch dtype (non-floating dtype: value error; non-dtype: type error)."""
+    """None, torch.float32 or torch.float64 (other dtypes: value error; non-dtype: type error)."""
     if dtype is None:
         return None
     if not isinstance(dtype, torch.dtype):
         raise InvalidTypeError(f"{name}: expected a floating torch.dtype or None, got {dtype!r}")
-    if not dtype.is_floating_point:
-        raise InvalidValueError(f"{name}: expected a floating torch.dtype, got {dtype!r}")
+    if dtype not in (torch.float32, torch.float64):
+        raise InvalidValueError(
+            f"{name}: expected torch.float32 or torch.float64, got {dtype!r}"
+            + ("; half precision cannot hold the log-densities" if dtype.is_floating_point else "")
+        )
     return dtype
 
 
 def check_device(device: object, name: str = "device") -> torch.device | None:
-    """None or a torch device (from a string such as ``"cpu"`` or ``"cuda:0"``)."""
+    """None or an available torch device (from a string such as ``"cpu"`` or ``"cuda:0"``)."""
     if device is None:
         return None
     if not isinstance(device, (str, torch.device)):
@@ -40,6 +43,10 @@ def check_device(device: object, name: str = "device") -> torch.device | None:
         raise InvalidValueError(
             f"{name}: expected a device such as 'cpu' or 'cuda:0', got {device!r}"
         ) from None
+    if place.type == "cuda" and not torch.cuda.is_available():
+        raise InvalidValueError(f"{name}: {device!r} requested but CUDA is not available")
+    if place.type == "mps" and not torch.backends.mps.is_available():
+        raise InvalidValueError(f"{name}: {device!r} requested but MPS is not available")
     return place
 
 

@@ -733,7 +733,7 @@ def _diagnostics(
     accept_rev: float,
 ) -> list[str]:
     notes: list[str] = []
-    if encoder is None:
+    if encoder is None and upper - lower > max(0.05, 4 * width_se):
         notes.append(
             "q is the prior: the forward chains must travel from p(z) to p(z|x); with large MI "
             "this needs many steps (a fitted encoder narrows the sandwich for the same T)"

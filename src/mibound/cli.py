@@ -1,4 +1,4 @@
-"""Command-line interface: ``mibound estimate|sandwich|lautum|bench|report|demo|tasks|matrix``.
+"""Command-line interface: ``mibound estimate|independence|sandwich|lautum|bench|matrix|...``.
 
 The CLI is thin: every sub-command lives in ``mibound._commands.<name>`` as a
 :class:`click.Command` named ``command`` and only parses arguments, calls the library and
@@ -27,6 +27,7 @@ __all__ = ["UserError", "main"]
 
 _COMMANDS: dict[str, str] = {
     "estimate": "Estimate MI between two arrays from samples only (black box).",
+    "independence": "Permutation test of independence between two arrays (a p-value).",
     "sandwich": "Lower and upper bounds on MI of a latent-variable model (known densities).",
     "lautum": "Lower and upper bounds on the Lautum information of a latent-variable model.",
     "bench": "Run a benchmark suite of tasks with known MI (resumable).",

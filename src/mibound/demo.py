@@ -351,7 +351,7 @@ def demo(
     staged = out / ".demo-run"
     staged.mkdir(exist_ok=True)
     (staged / "results.jsonl").unlink(missing_ok=True)
-    settings = _settings(quick)
+    settings = {**_settings(quick), "quick": quick}
     cells = _cells(settings)
     workers = workers if workers is not None else max(1, os.cpu_count() or 1)
     run(cells, staged, workers=workers, progress=progress, description="mibound demo")
@@ -409,7 +409,13 @@ def _staircase_section(
         "bound on each training minibatch (window means ± 1 sd). InfoNCE cannot exceed "
         "log B = 4.16; NWJ-type bounds have no such ceiling (their minibatch value is unbiased "
         "for the bound) but their variance grows like e^I; SMILE (an estimate, not a bound) "
-        "tracks the truth with low variance.\n",
+        + (
+            "tracks the truth with low variance in a full run. _With --quick the critics train "
+            "for too few steps to show this: the numbers below need not match these "
+            "sentences._\n"
+            if settings.get("quick")
+            else "tracks the truth with low variance.\n"
+        ),
     ]
     png = plot_staircase(stair, out / "staircase.png")
     if png is not None:
@@ -433,6 +439,11 @@ def _sandwich_section(
     """Section 2 of the report: the known-joint sandwich against K and T."""
     parts: list[str] = []
     parts.append("## 2. Known joint: the sandwich closes\n")
+    if settings.get("quick"):
+        parts.append(
+            "_With --quick, K, T and n are tiny: the sentences state what a full run shows, "
+            "the rough numbers may not._\n"
+        )
     if sweep:
         parts.append(_sandwich_text(sweep, settings["sandwich_n"]))
         png = _plot_sandwich(sweep, out / "sandwich.png")

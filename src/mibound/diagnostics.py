@@ -15,6 +15,11 @@ callers collect ``[d for d in (...) if d]``. The theory behind them:
 - A critic whose held-out value was still rising when training stopped under-reports the MI.
 - A critic that scores its training pairs much higher than held-out pairs has memorised them:
   the held-out value is then limited by the number of samples, not by the MI.
+- Every estimator here assumes independent pairs from a continuous joint density (or, for the
+  neural ones, at least distinct pairs): repeated rows look like pairs at distance zero to a
+  k-NN estimator and like memorisable pairs to a critic, and both inflate the value.
+- The Gaussian (CCA) MI is exact only for jointly Gaussian data; marginal skewness or excess
+  kurtosis far from 0 is direct evidence against that.
 """
 
 from __future__ import annotations
@@ -22,10 +27,16 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
+
 __all__ = [
     "MS_K",
+    "duplicates",
     "exp_variance",
+    "heavy_tails",
     "mcallester_stratos_limit",
+    "negative",
+    "non_gaussian",
     "not_converged",
     "overfitting",
     "sample_limit",
@@ -255,3 +266,150 @@ def _sd(values: Sequence[float]) -> float:
         return 0.0
     mean = sum(values) / len(values)
     return math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
+
+
+def duplicates(n: int, distinct: int, *, method: str) -> str | None:
+    """Warns when rows of ``(x, y)`` repeat.
+
+    Arguments:
+        n: The number of rows.
+        distinct: The number of distinct ``(x, y)`` rows.
+        method: The method's name (``"ksg"``, ``"smile"``, ...), for the consequence.
+
+    Returns:
+        The warning, or None when every row is distinct.
+
+    Example:
+        >>> duplicates(500, 50, method="ksg") is not None
+        True
+        >>> duplicates(500, 500, method="ksg") is None
+        True
+    """
+    if distinct >= n:
+        return None
+    repeated = n - distinct
+    if method == "ksg":
+        effect = (
+            "KSG sees the copies as neighbours at distance ~0 (only the tie-breaking noise "
+            "separates them), which inflates the estimate for continuous data; for discrete "
+            "data use an estimator for discrete variables"
+        )
+    elif method == "gaussian":
+        effect = "the covariance weights repeated rows as independent samples"
+    else:
+        effect = (
+            "duplicates of a row are kept on one side of the train/validation/test split, but "
+            "the value still weights them as independent pairs"
+        )
+    return (
+        f"duplicated rows: {repeated} of the {n} (x, y) rows repeat another row ({distinct} "
+        f"distinct); the estimators assume independent pairs from a continuous density: "
+        f"{effect}; remove the duplicates if they are copies"
+    )
+
+
+def _moments(array: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sample skewness and excess kurtosis of each column (finite for non-constant columns)."""
+    centred = array - array.mean(axis=0)
+    var = np.mean(centred**2, axis=0)
+    var = np.where(var > 0, var, 1.0)
+    skew = np.mean(centred**3, axis=0) / var**1.5
+    kurt = np.mean(centred**4, axis=0) / var**2 - 3.0
+    return skew, kurt
+
+
+def heavy_tails(array: np.ndarray, name: str, *, threshold: float = 6.0) -> str | None:
+    """Warns when a column's sample excess kurtosis exceeds ``threshold`` (heavy tails).
+
+    A Student-t with 5 degrees of freedom has excess kurtosis 6, a Gaussian 0. Heavy tails
+    stretch the max-norm neighbourhoods of k-NN estimators (KSG): a few extreme points set the
+    scale of every column, and the estimate can be far off at moderate n (Czyż et al. 2023).
+
+    Arguments:
+        array: Samples of shape ``(n, d)`` (rescaled to avoid overflow).
+        name: ``"x"`` or ``"y"``.
+        threshold: Smallest excess kurtosis that counts.
+
+    Returns:
+        The warning, or None.
+    """
+    _, kurt = _moments(array)
+    bad = np.flatnonzero(kurt > threshold)
+    if bad.size == 0:
+        return None
+    shown = ", ".join(f"{int(c)} ({kurt[c]:.1f})" for c in bad[:5])
+    return (
+        f"heavy tails: column(s) {shown} of {name} have excess kurtosis above {threshold:g} "
+        "(0 for a Gaussian); KSG's neighbourhoods are then set by a few extreme points and the "
+        "estimate can be biased; the MI is unchanged by monotone maps of each column, so a rank "
+        "(copula) transform of each column removes the tails"
+    )
+
+
+def non_gaussian(x: np.ndarray, y: np.ndarray) -> str | None:
+    """Warns when a column's marginal is clearly not Gaussian (for the Gaussian/CCA MI).
+
+    Fires when a column's sample skewness exceeds ``max(0.5, 4 sqrt(6/n))`` in magnitude or
+    its excess kurtosis ``max(1, 4 sqrt(24/n))`` (four standard errors under Gaussianity, so
+    Gaussian data rarely trigger it).
+
+    Arguments:
+        x: Samples of X, shape ``(n, d_x)`` (rescaled to avoid overflow).
+        y: Samples of Y, shape ``(n, d_y)``.
+
+    Returns:
+        The warning, or None.
+    """
+    n = x.shape[0]
+    skew_limit = max(0.5, 4.0 * math.sqrt(6.0 / n))
+    kurt_limit = max(1.0, 4.0 * math.sqrt(24.0 / n))
+    found = []
+    for name, array in (("x", x), ("y", y)):
+        skew, kurt = _moments(array)
+        for c in np.flatnonzero((np.abs(skew) > skew_limit) | (np.abs(kurt) > kurt_limit)):
+            found.append(
+                f"{name}[{int(c)}] (skewness {skew[c]:.2f}, excess kurtosis {kurt[c]:.2f})"
+            )
+    if not found:
+        return None
+    shown = ", ".join(found[:4]) + (f" and {len(found) - 4} more" if len(found) > 4 else "")
+    return (
+        f"non-Gaussian marginals: {shown}; the Gaussian MI sees only linear dependence and is "
+        "neither a lower nor an upper bound for non-Gaussian data; use ksg or a neural method"
+    )
+
+
+def negative(value: float, ci_high: float, *, kind: str) -> str | None:
+    """Warns when a value's whole 95% interval lies below 0 (MI is never negative).
+
+    An estimate (KSG, SMILE, the bias-corrected Gaussian MI) significantly below 0 shows the
+    estimator's bias at this sample size, or a bound whose interval leaves out its bias; the
+    MI is then probably close to 0. A lower bound below 0 is valid but says nothing.
+
+    Arguments:
+        value: The reported value (nats).
+        ci_high: The upper end of its 95% interval.
+        kind: ``"estimate"`` or ``"lower bound"``.
+
+    Returns:
+        The warning, or None.
+
+    Example:
+        >>> negative(-0.05, -0.01, kind="estimate") is not None
+        True
+        >>> negative(-0.05, 0.02, kind="estimate") is None
+        True
+    """
+    if not (math.isfinite(ci_high) and ci_high < 0):
+        return None
+    if kind == "lower bound":
+        why = "a lower bound below 0 is valid but says nothing (MI >= 0)"
+    else:
+        why = (
+            "MI is never negative, so this is the estimator's bias, which the interval "
+            "(sampling noise only) does not cover; the MI is probably close to 0"
+        )
+    return (
+        f"significantly negative: {value:.4f} nats with its 95% interval below 0; {why}; "
+        "mibound.independence_test gives a p-value for any dependence"
+    )

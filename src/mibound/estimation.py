@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mibound._checks import InvalidTypeError, InvalidValueError
+from mibound._checks import InvalidTypeError, InvalidValueError, check_seed
 from mibound._inputs import as_pair
 from mibound.methods import NEURAL
 from mibound.results import Estimate
@@ -85,6 +85,7 @@ def estimate(
     if not isinstance(method, str) or method.lower() not in METHODS:
         raise InvalidValueError(f"method: expected one of {', '.join(METHODS)}, got {method!r}")
     method = method.lower()
+    seed = check_seed(seed)
     if z is not None:
         from mibound.conditional import conditional
 
@@ -126,11 +127,12 @@ def _estimate(x: Any, y: Any, method: str, seed: int, options: dict[str, Any]) -
     if method == "gaussian":
         from mibound.cca import gaussian
 
-        if options:
+        unknown = sorted(set(options) - {"bias_correction"})
+        if unknown:
             raise InvalidTypeError(
-                f"options: method 'gaussian' takes no options, got {', '.join(sorted(options))}"
+                f"options: method 'gaussian' takes only bias_correction, got {', '.join(unknown)}"
             )
-        return gaussian(xa, ya)
+        return gaussian(xa, ya, **options)
     from mibound.neural import neural_estimate
 
     return neural_estimate(xa, ya, method, seed=seed, **options)

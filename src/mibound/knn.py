@@ -12,8 +12,11 @@ import numpy as np
 from scipy.spatial import cKDTree
 from scipy.special import digamma
 
-from mibound._checks import InvalidValueError, MissingDependencyError
-from mibound._inputs import as_pair
+from mibound import diagnostics as _diagnostics
+from mibound._checks import InvalidTypeError, InvalidValueError, MissingDependencyError, check_seed
+from mibound._inputs import as_pair, power_of_two_scale, row_groups, same_columns
+from mibound._memory import check_memory
+from mibound._random import numpy_rng
 from mibound._stats import Z95
 from mibound.results import Estimate
 
@@ -30,6 +33,7 @@ def ksg(
     subsamples: int | None = None,
     n_jobs: int = -1,
     backend: str = "auto",
+    standardize: bool = True,
     device: Any = None,
 ) -> Estimate:
     r"""KSG estimator 1 of :math:`I(X;Y)` (an estimate, no guarantee of side).
@@ -43,10 +47,22 @@ def ksg(
     points whose max-norm distance to :math:`x_i` (:math:`y_i`) is *strictly* less than
     :math:`\varepsilon_i`. X and Y may be vectors.
 
+    The max-norm makes the estimator depend on each column's scale while the MI does not, so
+    by default every column is first divided by its standard deviation (computed after an exact
+    power-of-two rescaling, so that values such as ``x * 1e300`` neither overflow nor change
+    the value).
+
     Ties (repeated or discretised values) make the k-th neighbour ambiguous; they are broken by
     adding Gaussian noise of standard deviation ``noise`` times each column's standard
-    deviation, drawn from ``numpy.random.default_rng(seed)`` (first for every column of x, then
-    for y), so the same seed gives the same value.
+    deviation, drawn from the random stream named ``"ksg.noise"`` under ``seed`` (first for
+    every column of x, then for y; see :func:`mibound._random.numpy_rng`), so the same seed
+    gives the same value and the noise never equals a stream the user drew from
+    ``numpy.random.default_rng(seed)``: the noise of a discretised data set must not be its
+    hidden continuous values.
+
+    Repeated ``(x, y)`` rows and columns of y that are copies of columns of x break the
+    estimator's assumptions (a continuous joint density); the first is reported in the
+    diagnostics, the second is an error for continuous data (the MI is infinite).
 
     The value is not clipped: for (nearly) independent data it is negative about half the time.
     Its bias is small for low dimensions and smooth densities but grows with the dimension and
@@ -66,8 +82,9 @@ def ksg(
     Arguments:
         x: Samples of X, shape ``(N,)`` or ``(N, d_x)`` (numpy, torch or pandas).
         y: Samples of Y, shape ``(N,)`` or ``(N, d_y)``, paired with ``x``.
-        k: The number of neighbours (larger k: less variance, more bias).
-        seed: Seed of the tie-breaking noise and of the subsample split.
+        k: The number of neighbours (larger k: less variance, more bias); below ``N / 2``.
+        seed: Seed (a non-negative integer) of the tie-breaking noise and of the subsample
+            split.
         noise: Relative size of the tie-breaking noise; 0 disables it.
         subsamples: The number ``m`` of disjoint parts for the standard error; None picks
             ``min(10, N // 50)`` (at least 2); 0 skips the standard error (it is then NaN and a
@@ -83,9 +100,18 @@ def ksg(
             gives identical values.
         device: The torch device of the ``"torch"`` backend (None: "cuda" when available,
             else "cpu"); giving one with ``backend="auto"`` selects the torch backend.
+        standardize: Divide each column by its standard deviation first (the default); False
+            runs KSG on the raw values (only the overflow-safe power-of-two rescaling of the
+            whole data, which leaves the value unchanged).
 
     Returns:
-        An :class:`~mibound.results.Estimate` of kind ``"estimate"`` in nats.
+        An :class:`~mibound.results.Estimate` of kind ``"estimate"`` in nats. Its interval
+        covers the sampling noise of the estimate (from the subsamples), not its bias.
+
+    Raises:
+        ValueError: Bad arguments; ``k >= N / 2``; a column of y equal to a column of x (up
+            to an affine map) for continuous data; a call that would not fit in memory.
+        TypeError: Non-numeric data, a seed that is not an integer.
 
     Example:
         >>> rng = np.random.default_rng(0)
@@ -110,10 +136,45 @@ def ksg(
         raise InvalidValueError(
             f"n_jobs: expected a non-zero integer (-1 for all cores), got {n_jobs!r}"
         )
-    xa, ya = as_pair(x, y, min_n=k + 1)
+    seed = check_seed(seed)
+    if not isinstance(standardize, (bool, np.bool_)):
+        raise InvalidTypeError(f"standardize: expected True or False, got {standardize!r}")
+    xa, ya = as_pair(x, y, min_n=2)
     # C order: reductions then round identically whatever the input's memory layout.
     xa, ya = np.ascontiguousarray(xa), np.ascontiguousarray(ya)
     n = xa.shape[0]
+    if 2 * k >= n:
+        raise InvalidValueError(
+            f"k: expected fewer than N / 2 = {n / 2:g} neighbours, got k = {k} for N = {n} "
+            "samples (the k-th neighbour would span most of the sample and the estimate is "
+            "meaningless; 3 to 10 is usual)"
+        )
+    engine, device = _ksg_backend(backend, device, n, xa.shape[1] + ya.shape[1])
+    _check_memory(n, xa.shape[1] + ya.shape[1], k, engine, n_jobs)
+    diagnostics: list[str] = []
+    _, distinct = row_groups(xa, ya)
+    copies = same_columns(xa, ya)
+    if copies:
+        pairs = ", ".join(f"y[{j}] ~ x[{i}]" for i, j in copies[:4])
+        _, x_distinct = row_groups(xa, np.zeros((n, 0)))
+        if x_distinct == n:
+            raise InvalidValueError(
+                f"x, y: column(s) of y are exact affine copies of columns of x ({pairs}); for "
+                "continuous data the MI is then infinite and no finite estimate is meaningful"
+            )
+        diagnostics.append(
+            f"x identical to y: column(s) {pairs} are exact affine copies; for continuous data "
+            "the MI would be infinite; for discrete data it is the entropy of the shared "
+            "columns, and KSG with tie-breaking noise does not estimate entropies reliably"
+        )
+    duplicated = _diagnostics.duplicates(n, distinct, method="ksg")
+    if duplicated:
+        diagnostics.append(duplicated)
+    xa, ya = _prepare(xa, ya, standardize)
+    for name, array in (("x", xa), ("y", ya)):
+        tails = _diagnostics.heavy_tails(array, name)
+        if tails:
+            diagnostics.append(tails)
     if subsamples is None:
         m = max(2, min(10, n // 50))
         if n // m < k + 1:
@@ -130,17 +191,15 @@ def ksg(
                 f"samples per part, got {subsamples!r} for n = {n}"
             )
 
-    rng = np.random.default_rng(seed)
     if noise > 0:
+        rng = numpy_rng(seed, "ksg.noise")
         xa = xa + noise * xa.std(axis=0) * rng.standard_normal(xa.shape)
         ya = ya + noise * ya.std(axis=0) * rng.standard_normal(ya.shape)
 
-    engine, device = _ksg_backend(backend, device, n, xa.shape[1] + ya.shape[1])
     value = _ksg_value(xa, ya, k, n_jobs, engine, device)
-    diagnostics: list[str] = []
     parts: list[float] = []
     if m >= 2:
-        order = rng.permutation(n)
+        order = numpy_rng(seed, "ksg.subsamples").permutation(n)
         size = n // m
         parts = _subsample_values(xa, ya, order, m, size, k, n_jobs, engine, device)
         stderr = float(np.std(parts, ddof=1) * math.sqrt(size / n))
@@ -164,6 +223,9 @@ def ksg(
             "dimension"
         )
     ci = (value - Z95 * stderr, value + Z95 * stderr)
+    below = _diagnostics.negative(value, ci[1], kind="estimate")
+    if below:
+        diagnostics.append(below)
     return Estimate(
         value=value,
         stderr=stderr,
@@ -177,6 +239,8 @@ def ksg(
             "k": k,
             "seed": seed,
             "noise": noise,
+            "noise_stream": "ksg.noise",
+            "standardize": bool(standardize),
             "norm": "max",
             "backend": engine,
             "device": None if device is None else str(device),
@@ -189,7 +253,38 @@ def ksg(
                 if m
                 else "none"
             ),
+            "interval_covers": (
+                "sampling noise of the estimate (from disjoint subsamples), not its bias"
+            ),
         },
+    )
+
+
+def _prepare(x: np.ndarray, y: np.ndarray, standardize: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Overflow-safe scaling: per column to unit sd, or one power of two for all columns.
+
+    Without ``standardize`` every column is multiplied by the same power of two (exact), so
+    distances keep their ratios and the value is that of the raw data.
+    """
+    if standardize:
+        x, y = power_of_two_scale(x), power_of_two_scale(y)
+        return x / x.std(axis=0), y / y.std(axis=0)
+    peak = max(float(np.max(np.abs(x))), float(np.max(np.abs(y))))
+    _, exponent = math.frexp(peak if peak > 0 else 1.0)
+    return np.ldexp(x, -exponent), np.ldexp(y, -exponent)
+
+
+def _check_memory(n: int, d: int, k: int, backend: str, n_jobs: int) -> None:
+    """Refuses a call whose k-NN buffers would not fit in memory (e.g. a huge ``k``)."""
+    threads = (os.cpu_count() or 1) if n_jobs < 0 else n_jobs
+    # Data copies (noise, joint, trees, subsamples) plus per-thread k-NN buffers: the numba
+    # tree keeps a (leaf size x k) distance block per query leaf, cKDTree a k-heap per query.
+    per_thread = (64 * 8 if backend == "numba" else 16) * (k + 1)
+    needed = 12.0 * n * (d + 2) * 8 + threads * per_thread
+    check_memory(
+        needed,
+        f"k: KSG with k = {k} on N = {n} samples",
+        "use a smaller k (3 to 10 is usual) or fewer samples",
     )
 
 

@@ -27,6 +27,7 @@ from mibound._known import (
     _default_batch,
     _known,
     _paired,
+    _proposal_name,
     _proposal_samples,
     _snis_settings,
 )
@@ -259,12 +260,15 @@ def sandwich(
     )
     (lower, lower_se), (upper, upper_se), width_se = _paired(lower_terms, upper_terms)
     mean_ess = float(ess.double().mean())
+    precision = _exact_posterior_gap(encoder, lower_terms, upper_terms)
     truth, truth_se = _known(model, "mutual_information")
     settings.update(_snis_settings(encoder, size, place, model_dtype, width_se))
     settings["mean_ess"] = mean_ess
     diagnostics = _snis_diagnostics(
         encoder, k, lower, upper, width_se, mean_ess, truth, truth_se, lower_se, upper_se
     )
+    if precision:
+        diagnostics.insert(0, precision)
     return _bounds(
         (lower, lower_se),
         (upper, upper_se),
@@ -273,6 +277,23 @@ def sandwich(
         diagnostics=diagnostics,
         truth=(truth, truth_se),
     )
+
+
+def _exact_posterior_gap(encoder: Encoder | None, lower: Tensor, upper: Tensor) -> str | None:
+    """With the exact posterior both sides equal I pointwise; a gap means lost precision."""
+    if _proposal_name(encoder) != "exact posterior":
+        return None
+    eps = torch.finfo(lower.dtype).eps
+    gap = float((upper.double() - lower.double()).abs().max())
+    scale = float(torch.maximum(lower.double().abs(), upper.double().abs()).max())
+    if not math.isfinite(gap) or gap > max(1e-3, 100 * eps * scale):
+        return (
+            f"lost precision: with the exact posterior the lower and upper terms must agree "
+            f"for every x, but they differ by up to {gap:.3g} nats; the log-densities cancel "
+            "in this dtype (a posterior almost narrower than the floating-point resolution "
+            f"of z), so the bounds are accurate only to about {gap:.3g} nats; use float64"
+        )
+    return None
 
 
 def _snis_diagnostics(
@@ -289,7 +310,8 @@ def _snis_diagnostics(
 ) -> list[str]:
     notes = []
     ceiling = math.log(k + 1)
-    if encoder is None:
+    wide = upper - lower > max(0.05, 4 * width_se)
+    if encoder is None and wide:
         notes.append(
             f"proposal is the prior p(z): the lower bound cannot exceed log(K+1) = {ceiling:.3f} "
             f"nats and the upper bound needs K on the order of e^I (e^{upper:.1f} ≈ "

@@ -125,7 +125,7 @@ def lautum(
         **_snis_settings(encoder, size, place, model_dtype, width_se),
     }
     diagnostics = []
-    if encoder is None:
+    if encoder is None and upper[0] - lower[0] > max(0.05, 4 * width_se):
         diagnostics.append(
             "proposal is the prior p(z): the gap of both sides closes only when K is of the "
             "order of e^I; pass an encoder for tight bounds"

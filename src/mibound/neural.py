@@ -3,7 +3,9 @@ r"""Neural black-box MI estimators: a critic trained on one split, reported on a
 :func:`neural_estimate` trains a critic (:mod:`mibound.critics`) with one of the sample-based
 bounds of :mod:`mibound.bounds`, using the shared loop :func:`mibound.train.train`:
 
-1. the samples are shuffled (from ``seed``) into train / validation / test splits;
+1. the samples are shuffled (from ``seed``) into train / validation / test splits; repeated
+   ``(x, y)`` rows are kept on one side (every copy goes where its first copy falls), so the
+   test split never holds copies of training pairs, and a diagnostic reports them;
 2. the critic's input standardisation is fitted on the training split; every step draws a fresh
    minibatch of the training split (epoch-wise reshuffling, no pair twice in a batch);
 3. the validation split is used only for early stopping (and to restore the best checkpoint);
@@ -21,7 +23,10 @@ several partitions can only lower the variance, so this is conservative. (One sd
 :math:`P m` batches around a common mean would be biased low by the factor
 :math:`\sqrt{(m-1)/m}`, since every partition reuses the same test rows.)
 ``ci = value ± 1.96 se``. It measures the test split's sampling noise given the trained critic,
-not the critic's training randomness.
+not the critic's training randomness (another seed trains another critic), nor the gap between
+the critic's bound and the MI (the bound's own bias, which for SMILE can be of either sign):
+an interval that excludes the truth is not evidence of a defect. To test whether there is any
+dependence at all, use :func:`mibound.independence_test`.
 
 Methods (all with the critic convention of :mod:`mibound.bounds`, optimal critic = pointwise MI):
 
@@ -80,7 +85,7 @@ from mibound._checks import (
     check_number,
     check_seed,
 )
-from mibound._inputs import as_pair
+from mibound._inputs import as_pair, power_of_two_scale, row_groups, same_columns
 from mibound._placement import check_device
 from mibound._random import numpy_rng, seeded, torch_generator
 from mibound._stats import Z95
@@ -267,6 +272,9 @@ def neural_estimate(
     start = time.perf_counter()
     spec = methods.get(method)
     xa, ya = as_pair(x, y)
+    # Exact power-of-two rescaling of columns beyond 2**+-60: the critic standardises its
+    # inputs anyway, and values such as x * 1e300 would overflow its variances (or float32).
+    xa, ya = power_of_two_scale(xa, outside=2.0**60), power_of_two_scale(ya, outside=2.0**60)
     seed = check_seed(seed)
     if config is None:
         config = NeuralConfig.from_options(options)
@@ -300,6 +308,8 @@ class _Splits:
     x_te: Tensor
     y_te: Tensor
     batch: int
+    distinct: int  # distinct (x, y) rows
+    split_note: str | None  # why copies of a row could not be kept in one split
 
     @property
     def sizes(self) -> tuple[int, int, int]:
@@ -311,15 +321,60 @@ def _splits(xa: np.ndarray, ya: np.ndarray, cfg: NeuralConfig, seed: int) -> _Sp
     n = xa.shape[0]
     n_train, n_val, n_test = _split_sizes(n, cast(tuple[float, float, float], cfg.split))
     batch = _batch_size(cfg.batch_size, n, n_train, n_val, n_test)
+    # Every copy of a row goes to the split of its first copy in the random order.
     order = numpy_rng(seed, "neural.split").permutation(n)
-    parts = np.split(order, [n_train, n_train + n_val])
+    labels, distinct = row_groups(xa, ya)
+    parts, split_note = _group_split(order, labels, distinct, (n_train, n_val), batch)
     dev, dtype = cast(torch.device, cfg.device), cast(torch.dtype, cfg.dtype)
     xt = torch.tensor(xa, dtype=dtype, device=dev)
     yt = torch.tensor(ya, dtype=dtype, device=dev)
     (x_tr, y_tr), (x_va, y_va), (x_te, y_te) = (
         (xt[torch.as_tensor(p, device=dev)], yt[torch.as_tensor(p, device=dev)]) for p in parts
     )
-    return _Splits(x_tr, y_tr, x_va, y_va, x_te, y_te, batch=batch)
+    return _Splits(
+        x_tr, y_tr, x_va, y_va, x_te, y_te, batch=batch, distinct=distinct, split_note=split_note
+    )
+
+
+def _group_split(
+    order: np.ndarray,
+    labels: np.ndarray,
+    distinct: int,
+    sizes: tuple[int, int],
+    batch: int,
+) -> tuple[list[np.ndarray], str | None]:
+    """Train / validation / test row indices with every copy of a row in one split.
+
+    The distinct ``(x, y)`` rows are laid out in the order of their first copy in the random
+    ``order``, each with all its copies, and the sequence is cut at the group boundaries
+    nearest to ``sizes`` (train, validation); without duplicates this is the plain split of
+    ``order``. When a split would then be too small for ``batch`` or hold fewer than ``batch``
+    distinct rows (data with few distinct rows, such as discrete data, whose splits would
+    otherwise hold different values), the plain split is used and the returned note says so.
+    """
+    n = order.size
+    bounds = [sizes[0], sizes[0] + sizes[1]]
+    plain = np.split(order, bounds)
+    if distinct == n:
+        return plain, None
+    position = np.empty(n, dtype=np.int64)
+    position[order] = np.arange(n)
+    first = np.full(distinct, n, dtype=np.int64)
+    np.minimum.at(first, labels, position)
+    sequence = np.lexsort((position, first[labels]))
+    grouped = labels[sequence]
+    starts = np.r_[np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]]), n]
+    cuts = [int(starts[np.argmin(np.abs(starts - bound))]) for bound in bounds]
+    parts = np.split(sequence, cuts)
+    groups = [np.unique(labels[part]).size for part in parts]
+    sizes_ok = min(parts[0].size, parts[2].size) >= 2 * batch and parts[1].size >= batch
+    if sizes_ok and min(groups) >= batch:
+        return parts, None
+    return plain, (
+        f"split with shared rows: only {distinct} distinct (x, y) rows, too few to keep every "
+        "copy of a row within one of the train/validation/test splits; the held-out value is "
+        "then partly computed on rows the critic was trained on"
+    )
 
 
 def _fit(
@@ -335,7 +390,16 @@ def _fit(
     module = _build(spec, cfg, xa.shape[1], ya.shape[1], seed, data.x_tr, data.y_tr)
     result = _train_critic(module, spec, cfg, data, seed)
     evaluation = _evaluate(module, spec, cfg, data, seed)
-    return _estimate(spec, cfg, data, seed, result, evaluation, start)
+    estimate = _estimate(spec, cfg, data, seed, result, evaluation, start)
+    copies = same_columns(xa, ya)
+    if copies:
+        pairs = ", ".join(f"y[{j}] ~ x[{i}]" for i, j in copies[:4])
+        estimate.diagnostics.append(
+            f"x identical to y: column(s) {pairs} are exact affine copies; for continuous data "
+            "the MI is infinite and any value here is set by the method's ceiling and the "
+            "sample size, not by the MI"
+        )
+    return estimate
 
 
 def _scores(module: nn.ModuleDict, xb: Tensor, yb: Tensor) -> tuple[Tensor, Tensor | None]:
@@ -457,8 +521,11 @@ def _estimate(
     bias = _dv_bias(ev.log_z, data.batch) if spec.reported == "dv" else None
     notes = _diagnose(spec, ev, data.batch, n, ceiling, result, cfg.eval_every, bias)
     overfit = diagnostics.overfitting(ev.train_value, ev.value, ev.stderr)
-    if overfit:
-        notes.append(overfit)
+    duplicated = diagnostics.duplicates(n, data.distinct, method=spec.name)
+    below = diagnostics.negative(ev.value, ev.value + Z95 * ev.stderr, kind=spec.kind)
+    for note in (overfit, duplicated, data.split_note, below):
+        if note:
+            notes.append(note)
     settings = _settings(spec, cfg, data, seed, result, ev, ceiling, bias)
     settings["seconds"] = time.perf_counter() - start
     return Estimate(
@@ -509,6 +576,8 @@ def _settings(
         "n_train": n_train,
         "n_val": n_val,
         "n_test": n_test,
+        "distinct_rows": data.distinct,
+        "split_keeps_duplicates_together": data.split_note is None,
         "eval_every": cfg.eval_every,
         "patience": cfg.patience,
         "test_batches": int(ev.values.size),
@@ -517,6 +586,10 @@ def _settings(
         "stderr_method": (
             "pooled within-partition sd of the bound over held-out test minibatches / "
             "sqrt(number of disjoint minibatches in one partition of the test split)"
+        ),
+        "interval_covers": (
+            "sampling noise of the test split given the trained critic; not the training "
+            "randomness (another seed trains another critic) nor the bound's own bias"
         ),
         "ceiling": ceiling,
         "train_value": ev.train_value,

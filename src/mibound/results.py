@@ -1,4 +1,5 @@
-"""Result types: :class:`Estimate` (a value with an error bar) and :class:`Bounds`."""
+"""Result types: :class:`Estimate` (a value with an error bar), :class:`Bounds` and
+:class:`IndependenceTest` (a p-value)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any, Literal
 
 from mibound._checks import InvalidValueError
 
-__all__ = ["Bounds", "Estimate", "Kind"]
+__all__ = ["Bounds", "Estimate", "IndependenceTest", "Kind"]
 
 Kind = Literal["lower bound", "upper bound", "estimate"]
 _KINDS = ("lower bound", "upper bound", "estimate")
@@ -101,6 +102,12 @@ class Bounds:
     settings: dict[str, Any] = field(default_factory=dict)
     diagnostics: list[str] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        self.diagnostics = list(self.diagnostics)
+        for note in _consistency(self):
+            if note not in self.diagnostics:
+                self.diagnostics.append(note)
+
     @property
     def width(self) -> float | None:
         """``upper - lower``, or None without an upper bound."""
@@ -128,3 +135,106 @@ class Bounds:
         out = _plain(asdict(self))
         out["width"] = self.width
         return out
+
+
+@dataclass
+class IndependenceTest:
+    """A permutation test of independence of X and Y (see :func:`mibound.independence_test`).
+
+    Attributes:
+        statistic: The MI estimate on the observed pairs (nats).
+        p_value: ``(1 + #{null >= statistic}) / (1 + permutations)``.
+        permutations: The number B of shuffles of y.
+        method: The estimate used as the statistic (``"ksg"`` or ``"gaussian"``).
+        n: The number of pairs.
+        null_mean: Mean of the statistic over the shuffles (its value under independence,
+            which shows the estimator's bias at this n).
+        null_sd: Its standard deviation over the shuffles.
+        null: The statistic on each shuffle.
+        diagnostics: Notes on the statistic (e.g. duplicated rows).
+        settings: The options used.
+    """
+
+    statistic: float
+    p_value: float
+    permutations: int
+    method: str
+    n: int
+    null_mean: float
+    null_sd: float
+    null: list[float] = field(default_factory=list, repr=False)
+    diagnostics: list[str] = field(default_factory=list)
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        lines = [
+            f"IndependenceTest({self.method}: statistic {self.statistic:.4f} nats, "
+            f"p = {self.p_value:.4g} over {self.permutations} permutations; under independence "
+            f"{self.null_mean:.4f} ± {self.null_sd:.4f}, n={self.n})"
+        ]
+        lines += [f"  ! {d}" for d in self.diagnostics]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable dict of every field."""
+        return _plain(asdict(self))
+
+
+def _consistency(bounds: Bounds) -> list[str]:
+    """Checks every Bounds for values no valid computation can give (see :class:`Bounds`).
+
+    MI and Lautum information are non-negative, and a lower bound cannot exceed an upper
+    bound on the same quantity; each check allows four standard errors (the paired width
+    stderr when the settings hold one). The notes name what is wrong; the numbers are kept.
+    """
+    notes = []
+    values = {"lower": bounds.lower, "upper": bounds.upper}
+    errors = {"lower": bounds.lower_stderr, "upper": bounds.upper_stderr}
+    bad = [
+        name
+        for name, v in (*values.items(), *((f"{k}_stderr", e) for k, e in errors.items()))
+        if v is not None and not (isinstance(v, (int, float)) and math.isfinite(v))
+    ]
+    if bad:
+        notes.append(
+            f"non-finite: {', '.join(bad)} is not a finite number (a density returned inf or "
+            "NaN, or the log-weights overflowed); the bounds cannot be trusted"
+        )
+        return notes
+
+    def slack(*names: str) -> float:
+        terms = [errors[n] or 0.0 for n in names]
+        return 4.0 * math.sqrt(sum(t * t for t in terms)) + 1e-9 * max(
+            1.0, *(abs(values[n] or 0.0) for n in names)
+        )
+
+    upper = bounds.upper
+    if upper is not None:
+        width_se = bounds.settings.get("width_stderr")
+        gap_slack = (
+            4.0 * width_se + 1e-9 * max(1.0, abs(bounds.lower))
+            if isinstance(width_se, (int, float)) and math.isfinite(width_se)
+            else slack("lower", "upper")
+        )
+        already = any(
+            d.startswith(("upper < lower", "lower exceeds upper")) for d in bounds.diagnostics
+        )
+        if bounds.lower - upper > gap_slack and not already:
+            notes.append(
+                f"inconsistent: the lower bound {bounds.lower:.4f} exceeds the upper bound "
+                f"{upper:.4f} by more than four standard errors; a density is not normalised, "
+                "or the computation lost precision"
+            )
+        if upper < -slack("upper"):
+            notes.append(
+                f"impossible: the upper bound {upper:.4f} is below 0 by more than four standard "
+                f"errors, but {bounds.quantity} is never negative; the computation lost "
+                "precision or a density is not normalised"
+            )
+    if bounds.lower < -slack("lower") - 1.0 and upper is not None:
+        notes.append(
+            f"far below 0: the lower bound {bounds.lower:.4f} is valid but says nothing; the "
+            "proposal q(z|x) misses the latents that generated x, or the log-densities lost "
+            "precision (e.g. data on a huge scale)"
+        )
+    return notes

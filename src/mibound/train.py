@@ -29,7 +29,8 @@ class TrainResult:
     """What :func:`train` did.
 
     Attributes:
-        history: ``{"step": [...], "train": [...], "validation": [...]}``; ``train`` is the mean
+        history: ``{"step": [...], "train": [...], "validation": [...]}`` (steps as ints);
+            ``train`` is the mean
             objective over the steps since the previous evaluation; ``validation`` is present
             only when a ``validate`` callable was given.
         best_step: The step whose validation value was best (the last step without validation).
@@ -147,7 +148,7 @@ def train(
             window.append(value)
             advance()
             if step % eval_every == 0 or step == steps:
-                history["step"].append(float(step))
+                history["step"].append(step)
                 history["train"].append(sum(window) / len(window))
                 window = []
                 if validate is not None:

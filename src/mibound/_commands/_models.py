@@ -190,13 +190,18 @@ def resolve_encoder(
         initialise_linear,
     )
 
+    if fit_steps and proposal in ("exact", "prior"):
+        raise UserError(
+            f"--fit-steps: applies to --proposal fit or auto, not --proposal {proposal} "
+            "(which fits nothing)"
+        )
     if proposal == "auto":
+        # The same default as mibound.sandwich(model, encoder): the given encoder, else the
+        # prior (an encoder is fitted only when asked for, with --fit-steps).
         if encoder is not None:
             proposal = "factory"
         elif fit_steps:
             proposal = "fit"
-        elif _has_posterior(model):
-            proposal = "exact"
         else:
             proposal = "prior"
     if proposal == "factory":
@@ -316,8 +321,8 @@ def model_options(command: Callable[..., None]) -> Callable[..., None]:
             type=click.Choice(["auto", "exact", "prior", "fit"]),
             default="auto",
             show_default=True,
-            help="auto: the factory's encoder, else fit when --fit-steps, else the exact "
-            "posterior when the model has one, else the prior.",
+            help="auto: the factory's encoder, else fit when --fit-steps, else the prior (as "
+            "mibound.sandwich(model) in Python); exact: the model's exact posterior.",
         ),
         click.option(
             "--fit-steps",
@@ -353,6 +358,9 @@ def run_model_command(
     fitted with ``k`` samples); the Bounds' settings record the model label, the proposal and
     any fit. ``title`` heads the table.
     """
+    from mibound._placement import check_device
+
+    check_device(options.device, "--device")
     model, encoder, label = load_model(model_spec)
     if options.device is not None or options.dtype is not None:
         model.to(device=options.device, dtype=_dtype(options.dtype))

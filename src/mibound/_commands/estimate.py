@@ -51,7 +51,18 @@ _NEURAL = NEURAL_METHODS
     metavar="M",
     help=f"One of {', '.join(_METHODS)}.",
 )
-@click.option("--seed", default=0, show_default=True, type=int, help="Seed of every random choice.")
+@click.option(
+    "--seed",
+    default=0,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Seed of every random choice (a non-negative integer).",
+)
+@click.option(
+    "--dropna",
+    is_flag=True,
+    help="Drop rows with missing values in the X or Y columns (and say how many).",
+)
 @click.option("--k", type=click.IntRange(min=1), help="Neighbours for --method ksg (default 3).")
 @click.option("--steps", type=click.IntRange(min=1), help="Training steps (neural methods).")
 @click.option("--batch-size", type=click.IntRange(min=2), help="Batch size (neural methods).")
@@ -90,6 +101,7 @@ def command(
     z_spec: str | None,
     method: str,
     seed: int,
+    dropna: bool,
     k: int | None,
     steps: int | None,
     batch_size: int | None,
@@ -165,13 +177,19 @@ def command(
 
     if z_spec is not None and y_spec is None:
         raise UserError("--y: give the Y columns explicitly with --z")
-    x, y, names = read_pair(file, x_spec, y_spec)
+    if z_spec is not None and dropna:
+        raise UserError("--dropna: not available with --z; drop the rows with missing values first")
+    x, y, names = read_pair(file, x_spec, y_spec, dropna=dropna)
+    dropped = names.pop("dropped_rows", 0)
+    if dropped:
+        click.echo(f"mibound: dropped {dropped} row(s) with missing values", err=True)
     if z_spec is not None:
         try:
             z, _, z_names = read_pair(file, z_spec, y_spec)
         except ValueError as err:  # read_pair names its first side --x / x
             message = str(err).replace("--x, --y", "--z, --y").replace("both x and", "both z and")
             raise UserError(message.replace("--x:", "--z:")) from None
+        z_names.pop("dropped_rows", None)
         shared = sorted(set(z_names["x"]) & set(names["x"]))
         if shared:
             raise UserError(f"--x, --z: column(s) {', '.join(shared)} used for both x and z")
@@ -181,6 +199,8 @@ def command(
     result = estimate(x, y, method=method, seed=seed, **options)
     result.settings.setdefault("file", str(file))
     result.settings.setdefault("columns", names)
+    if dropna:
+        result.settings["dropped_rows"] = dropped
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2, allow_nan=True))
         return
@@ -228,7 +248,9 @@ def _print_table(result: Any, names: dict[str, list[str]]) -> None:
     table.add_column()
     table.add_row("value", f"{num(result.value)} nats")
     table.add_row("std. error", num(result.stderr))
-    table.add_row("95% CI", f"[{num(result.ci[0])}, {num(result.ci[1])}]")
+    table.add_row(
+        "95% CI", f"[{num(result.ci[0])}, {num(result.ci[1])}] (sampling noise only, not bias)"
+    )
     table.add_row("kind", result.kind)
     table.add_row("method", result.method)
     table.add_row("n", str(result.n))

@@ -212,8 +212,9 @@ def estimate_table(rows: Iterable[Row]) -> str:
     seeds = _ordered(r.get("seed") for r in rows)
     note = (
         f"\nValues in nats ({n_text}, {len(seeds)} seed{'s' if len(seeds) > 1 else ''}); "
-        "in parentheses the ratio to the truth; ± is the standard deviation over seeds; "
-        "[lower, upper] are known-density bounds.\n"
+        "in parentheses the ratio to the truth; "
+        + ("± is the standard deviation over seeds; " if len(seeds) > 1 else "")
+        + "[lower, upper] are known-density bounds.\n"
     )
     if blown:
         note += (

@@ -79,6 +79,18 @@ class LinearGaussian(LatentVariableModel):
             )
         if not (isinstance(mi, (int, float)) and mi > 0 and math.isfinite(mi)):
             raise InvalidValueError(f"mi: expected a positive finite number of nats, got {mi!r}")
+        # Each direction has s / sigma = sqrt(exp(2 mi / k) - 1), and the posterior's spread
+        # along it is sigma / s relative to |z| ~ 1: beyond ~1/eps no float can tell the
+        # latents apart and every sampled log-density cancels catastrophically (the sandwich
+        # then returns noise such as [-1e12, 1e12]). Keep exp(mi / k) below eps^-0.8.
+        limit = k * 0.8 * math.log(1.0 / torch.finfo(dtype).eps)
+        if mi > limit:
+            name = str(dtype).replace("torch.", "")
+            raise InvalidValueError(
+                f"mi: {mi!r} nats over k = {k} latent directions ({mi / k:.4g} nats each) makes "
+                f"the posterior narrower than {name} can resolve; expected at most "
+                f"{limit:.1f} nats for k = {k} in {name} (use a larger k, or float64)"
+            )
         g = torch.Generator().manual_seed(seed)
         q, _ = torch.linalg.qr(torch.randn(d, k, generator=g, dtype=dtype))
         scale = sigma * math.sqrt(math.expm1(2.0 * mi / k))
