@@ -421,6 +421,12 @@ def auto(
             "cannot certify MI much above log n (McAllester & Stratos 2020); treat it as a rough "
             "indication"
         )
+    settings["interval_covers"] = (
+        "KSG's subsample spread (low dimension)"
+        if d_x + d_y <= low_dim
+        else "evaluation noise and the spread between the cross-fitting folds (part of the "
+        "training randomness); not the bias (an under-trained critic reads low)"
+    )
     settings["seconds"] = time.perf_counter() - start
     return Estimate(
         value=float(value),
