@@ -51,7 +51,7 @@ def _check_encoder(encoder: Any) -> Encoder | None:
             "encoder: expected None (the prior as proposal) or a callable x -> Distribution "
             f"over z, got {type(encoder).__name__}"
         )
-    return encoder  # type: ignore[return-value]
+    return encoder
 
 
 def _check_batch_size(batch_size: object) -> int | None:

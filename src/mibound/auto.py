@@ -366,6 +366,14 @@ def auto(
         "ksg_copula_stderr": ksg_est.stderr,
     }
 
+    training: dict[str, Any] = {
+        "folds": folds,
+        "steps": steps,
+        "batch_size": batch_size,
+        "hidden": hidden,
+        "layers": layers,
+        "lr": lr,
+    }
     if d_x + d_y <= low_dim:
         value, stderr = ksg_est.value, ksg_est.stderr
         settings["path"] = "ksg on normal scores (low dimension)"
@@ -374,29 +382,13 @@ def auto(
         if threads is not None:
             torch.set_num_threads(threads)
         try:
-            value, stderr, fold_info = _cross_fit(
-                u,
-                v,
-                gauss,
-                seed=seed,
-                folds=folds,
-                steps=steps,
-                batch_size=batch_size,
-                hidden=hidden,
-                layers=layers,
-                lr=lr,
-            )
+            value, stderr, fold_info = _cross_fit(u, v, gauss, seed=seed, **training)
         finally:
             torch.set_num_threads(previous)
         value -= bias
         settings["path"] = "gaussian-copula critic + cross-fitted residual critic (DV)"
         settings.update(
-            folds=folds,
-            steps=steps,
-            batch_size=batch_size,
-            hidden=hidden,
-            layers=layers,
-            lr=lr,
+            training,
             bias_correction=bias,
             fold_values=[f["value"] for f in fold_info],
             residual_used=[f["residual_used"] for f in fold_info],

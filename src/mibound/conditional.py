@@ -489,7 +489,7 @@ def conditional_gaussian(x: Any, y: Any, z: Any) -> Estimate:
     influence = 0.5 * (quad("xz") + quad("yz") - quad("z") - quad("xyz"))
     variance = float(np.var(influence, ddof=1)) / n + dx * dy / (2.0 * n**2)
     stderr = math.sqrt(variance)
-    diagnostics = []
+    diagnostics: list[str] = []
     return Estimate(
         value=value,
         stderr=stderr,
