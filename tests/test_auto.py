@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -129,3 +130,29 @@ def test_bad_options_name_the_argument(options: dict, error: type, match: str) -
     x, y, _ = _gaussian_pairs(200, 0.5, 2, seed=0)
     with pytest.raises(error, match=match):
         auto(x, y, **options)
+
+
+@pytest.mark.parametrize(
+    ("folds", "match"),
+    [
+        ([0.9, -0.5, 0.2, 0.6, 0.1], "unstable: the 5 cross-fitting folds disagree"),
+        ([-0.30, -0.32, -0.31, -0.29, -0.30], "negative value .* the estimate failed"),
+        ([0.02, 0.0, 0.01, 0.015, 0.005], "within its noise of 0"),  # minus d_x d_y / 2n
+    ],
+)
+def test_unstable_and_negative_values_are_flagged(
+    folds: list[float], match: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mibound.auto as auto_module
+
+    def fake_cross_fit(u, v, gauss, *, seed, folds=5, **options):
+        values = np.array(fold_values)
+        info = [{"value": f, "residual_used": False, "steps_run": 1} for f in values]
+        se = max(float(values.std(ddof=1)) / math.sqrt(len(values)), 0.005)
+        return float(values.mean()), se, info
+
+    fold_values = folds
+    monkeypatch.setattr(auto_module, "_cross_fit", fake_cross_fit)
+    x, y, _ = _gaussian_pairs(300, 0.0, 3, seed=0)
+    est = auto(x, y)
+    assert any(re.search(match, d) for d in est.diagnostics), est.diagnostics

@@ -62,6 +62,7 @@ __all__ = ["GaussianCopulaCritic", "auto", "radial_dependence"]
 _Z95 = 1.959963984540054
 _BLOCK = 2048  # held-out samples whose pairs are scored together
 _MAX_VALIDATION = 4096  # validation pairs per fold (early stopping only)
+_UNSTABLE_STDERR = 0.1  # nats: beyond it the folds disagree (docs/accuracy.md)
 
 
 class GaussianCopulaCritic:
@@ -395,6 +396,24 @@ def auto(
             steps_run=[f["steps_run"] for f in fold_info],
         )
         diagnostics += _disagreement(value, stderr, candidates)
+        folds_seen = [f["value"] for f in fold_info]
+        if stderr > _UNSTABLE_STDERR:
+            diagnostics.append(
+                f"unstable: the {folds} cross-fitting folds disagree (values from "
+                f"{min(folds_seen):.2f} to {max(folds_seen):.2f}, standard error {stderr:.2f} > "
+                f"{_UNSTABLE_STDERR} nats): the critic does not generalise stably at this n, so "
+                "the value is unreliable; more samples help, and method='gaussian' or 'ksg' "
+                "give a second opinion"
+            )
+    if value < 0:
+        diagnostics.append(
+            f"negative value ({value:.3f} nats): mutual information is never negative; "
+            "a value this far below 0 means the estimate failed, not that x and y are "
+            "independent (use mibound.independence_test for that)"
+            if value + _Z95 * stderr < 0
+            else f"negative value ({value:.3f} nats) within its noise of 0: no dependence "
+            "detected (mibound.independence_test gives a p-value)"
+        )
 
     settings["candidates"] = candidates
     z_radial = radial_dependence(u, v)
