@@ -54,12 +54,12 @@ from torch import Tensor, nn
 from mibound._checks import InvalidValueError, check_int, check_number, check_seed
 from mibound._inputs import as_pair
 from mibound._random import numpy_rng, stream_seed
+from mibound._stats import Z95
 from mibound.copula import normal_scores, tie_fraction
 from mibound.results import Estimate
 
 __all__ = ["GaussianCopulaCritic", "auto", "radial_dependence"]
 
-_Z95 = 1.959963984540054
 _BLOCK = 2048  # held-out samples whose pairs are scored together
 _MAX_VALIDATION = 4096  # validation pairs per fold (early stopping only)
 _UNSTABLE_STDERR = 0.1  # nats: beyond it the folds disagree (docs/accuracy.md)
@@ -410,7 +410,7 @@ def auto(
             f"negative value ({value:.3f} nats): mutual information is never negative; "
             "a value this far below 0 means the estimate failed, not that x and y are "
             "independent (use mibound.independence_test for that)"
-            if value + _Z95 * stderr < 0
+            if value + Z95 * stderr < 0
             else f"negative value ({value:.3f} nats) within its noise of 0: no dependence "
             "detected (mibound.independence_test gives a p-value)"
         )
@@ -442,7 +442,7 @@ def auto(
     return Estimate(
         value=float(value),
         stderr=float(stderr),
-        ci=(value - _Z95 * stderr, value + _Z95 * stderr),
+        ci=(value - Z95 * stderr, value + Z95 * stderr),
         kind="estimate",
         method="auto",
         n=n,

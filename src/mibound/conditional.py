@@ -12,13 +12,13 @@ from mibound import _neighbours
 from mibound._checks import InvalidTypeError, InvalidValueError
 from mibound._discrete_columns import Columns, resolve_columns
 from mibound._random import numpy_rng
+from mibound._stats import Z95
 from mibound.cca import gaussian_bias
 from mibound.discrete import category_codes
 from mibound.results import Estimate
 
 __all__ = ["conditional", "conditional_gaussian", "conditional_ksg"]
 
-_Z95 = 1.959963984540054
 _QUANTITY = "conditional mutual information I(X;Y|Z)"
 
 
@@ -143,7 +143,7 @@ def _neural_difference(
     return Estimate(
         value=value,
         stderr=stderr,
-        ci=(value - _Z95 * stderr, value + _Z95 * stderr),
+        ci=(value - Z95 * stderr, value + Z95 * stderr),
         kind="estimate",
         method=f"{method}-difference",
         n=x.shape[0],
@@ -291,7 +291,7 @@ def _ksg_columns(
     return Estimate(
         value=value,
         stderr=stderr,
-        ci=(value - _Z95 * stderr, value + _Z95 * stderr),
+        ci=(value - Z95 * stderr, value + Z95 * stderr),
         kind="estimate",
         method="ksg-conditional",
         n=n,
@@ -363,7 +363,7 @@ def _plugin_conditional(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> Estimate
     return Estimate(
         value=value,
         stderr=stderr,
-        ci=(value - _Z95 * stderr, value + _Z95 * stderr),
+        ci=(value - Z95 * stderr, value + Z95 * stderr),
         kind="estimate",
         method="plugin-conditional",
         n=n,
@@ -493,7 +493,7 @@ def conditional_gaussian(x: Any, y: Any, z: Any) -> Estimate:
     return Estimate(
         value=value,
         stderr=stderr,
-        ci=(value - _Z95 * stderr, value + _Z95 * stderr),
+        ci=(value - Z95 * stderr, value + Z95 * stderr),
         kind="estimate",
         method="gaussian-conditional",
         n=n,

@@ -9,11 +9,10 @@ import numpy as np
 
 from mibound._checks import InvalidValueError
 from mibound._inputs import as_samples
+from mibound._stats import Z95
 from mibound.results import Estimate
 
 __all__ = ["category_codes", "plugin", "plugin_codes"]
-
-_Z95 = 1.959963984540054
 
 
 def category_codes(values: np.ndarray) -> tuple[np.ndarray, int]:
@@ -123,7 +122,7 @@ def plugin_codes(
     return Estimate(
         value=value,
         stderr=stderr,
-        ci=(value - _Z95 * stderr, value + _Z95 * stderr),
+        ci=(value - Z95 * stderr, value + Z95 * stderr),
         kind="estimate",
         method="plugin",
         n=n,

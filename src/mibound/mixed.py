@@ -12,14 +12,13 @@ from mibound import _neighbours
 from mibound._checks import InvalidTypeError, InvalidValueError
 from mibound._discrete_columns import Columns, resolve_columns
 from mibound._random import numpy_rng
+from mibound._stats import Z95
 from mibound.discrete import category_codes, plugin_codes
 from mibound.results import Estimate
 
 __all__ = ["VARIANTS", "mixed", "mixed_columns"]
 
 VARIANTS: tuple[str, ...] = ("auto", "ross", "gao")
-
-_Z95 = 1.959963984540054
 
 
 def mixed(
@@ -236,7 +235,7 @@ def mixed_columns(
     return Estimate(
         value=value,
         stderr=stderr,
-        ci=(value - _Z95 * stderr, value + _Z95 * stderr),
+        ci=(value - Z95 * stderr, value + Z95 * stderr),
         kind="estimate",
         method=f"mixed-{variant}",
         n=n_used,
