@@ -120,7 +120,8 @@ def _mibound(x: np.ndarray, y: np.ndarray, backend: str, subsamples: int | None)
 
 def _child(n: int) -> None:
     """One default call at size n in this fresh process; prints a JSON line."""
-    ksg(*make_data(500), k=K)  # load the compiled kernels (about a second, once per process)
+    # Load the compiled kernels (about a second, once per process; N < 5000 alone uses scipy).
+    ksg(*make_data(500), k=K, backend="numba" if n >= 5000 else "auto")
     x, y = make_data(n)
     start, start_cpu = time.perf_counter(), time.process_time()
     est = ksg(x, y, k=K)
