@@ -11,7 +11,7 @@ from scipy.special import digamma
 from mibound import diagnostics as _diagnostics
 from mibound._checks import InvalidTypeError, InvalidValueError
 from mibound._inputs import as_pair, power_of_two_scale, row_groups
-from mibound._stats import Z95
+from mibound._stats import Z95, interval95
 from mibound.results import Estimate
 
 __all__ = ["gaussian", "gaussian_bias"]
@@ -116,7 +116,7 @@ def gaussian(x: Any, y: Any, *, bias_correction: bool = True) -> Estimate:
     return Estimate(
         value=value,
         stderr=stderr,
-        ci=(value - Z95 * stderr, value + Z95 * stderr),
+        ci=interval95(value, stderr),
         kind="estimate",
         method="gaussian",
         n=n,

@@ -12,7 +12,7 @@ from mibound import _neighbours
 from mibound._checks import InvalidTypeError, InvalidValueError
 from mibound._discrete_columns import Columns, resolve_columns
 from mibound._random import numpy_rng
-from mibound._stats import Z95
+from mibound._stats import interval95
 from mibound.cca import (
     _checked_cholesky,
     _quadratic_forms,
@@ -152,7 +152,7 @@ def _neural_difference(
     return Estimate(
         value=value,
         stderr=stderr,
-        ci=(value - Z95 * stderr, value + Z95 * stderr),
+        ci=interval95(value, stderr),
         kind="estimate",
         method=f"{method}-difference",
         n=x.shape[0],
@@ -300,7 +300,7 @@ def _ksg_columns(
     return Estimate(
         value=value,
         stderr=stderr,
-        ci=(value - Z95 * stderr, value + Z95 * stderr),
+        ci=interval95(value, stderr),
         kind="estimate",
         method="ksg-conditional",
         n=n,
@@ -372,7 +372,7 @@ def _plugin_conditional(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> Estimate
     return Estimate(
         value=value,
         stderr=stderr,
-        ci=(value - Z95 * stderr, value + Z95 * stderr),
+        ci=interval95(value, stderr),
         kind="estimate",
         method="plugin-conditional",
         n=n,
@@ -486,7 +486,7 @@ def conditional_gaussian(x: Any, y: Any, z: Any) -> Estimate:
     return Estimate(
         value=value,
         stderr=stderr,
-        ci=(value - Z95 * stderr, value + Z95 * stderr),
+        ci=interval95(value, stderr),
         kind="estimate",
         method="gaussian-conditional",
         n=n,

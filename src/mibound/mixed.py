@@ -13,7 +13,7 @@ from mibound import _neighbours
 from mibound._checks import InvalidTypeError, InvalidValueError
 from mibound._discrete_columns import Columns, resolve_columns
 from mibound._random import numpy_rng
-from mibound._stats import Z95
+from mibound._stats import interval95
 from mibound.discrete import category_codes, plugin_codes
 from mibound.results import Estimate
 
@@ -194,7 +194,7 @@ def mixed_columns(
     return Estimate(
         value=value,
         stderr=stderr,
-        ci=(value - Z95 * stderr, value + Z95 * stderr),
+        ci=interval95(value, stderr),
         kind="estimate",
         method=f"mixed-{variant}",
         n=n_used,
