@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 from scipy.spatial import cKDTree
@@ -20,26 +19,6 @@ from mibound.knn import _backend, _count_closer, _count_closer_1d
 __all__ = ["backend", "kth_distances", "strict_counts", "subsample_stderr"]
 
 backend = _backend
-
-
-def check_options(k: Any, noise: Any, n_jobs: Any) -> int:
-    """Checks the options the k-NN estimators share; returns ``k`` as an int.
-
-    Raises:
-        InvalidValueError: ``k`` not a positive integer, ``noise`` not a finite number >= 0,
-            ``n_jobs`` not a non-zero integer.
-    """
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise InvalidValueError(f"k: expected a positive integer, got {k!r}")
-    if not isinstance(noise, (int, float, np.floating)) or not (
-        noise >= 0 and math.isfinite(noise)
-    ):
-        raise InvalidValueError(f"noise: expected a finite number >= 0, got {noise!r}")
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0:
-        raise InvalidValueError(
-            f"n_jobs: expected a non-zero integer (-1 for all cores), got {n_jobs!r}"
-        )
-    return int(k)
 
 
 def _threads(n_jobs: int) -> int:

@@ -10,7 +10,7 @@ import numpy as np
 from scipy.special import digamma
 
 from mibound import _neighbours
-from mibound._checks import InvalidTypeError, InvalidValueError
+from mibound._checks import InvalidTypeError, InvalidValueError, check_knn_options
 from mibound._discrete_columns import Columns, resolve_columns
 from mibound._random import numpy_rng
 from mibound._stats import interval95
@@ -127,7 +127,7 @@ def mixed(
 
 
 def _check_options(k: Any, noise: Any, n_jobs: Any, variant: Any) -> int:
-    k = _neighbours.check_options(k, noise, n_jobs)
+    k = check_knn_options(k, noise, n_jobs)
     if variant not in VARIANTS:
         raise InvalidValueError(f"variant: expected one of {', '.join(VARIANTS)}, got {variant!r}")
     return k
