@@ -98,7 +98,7 @@ def fit_on(device: str) -> tuple[bool, str]:
 
 def ais_on(device: str) -> tuple[bool, str]:
     model = LinearGaussian.with_mutual_information(3.0, k=2, d=8).to(device)
-    result = mibound.sandwich(model, method="ais", steps=200, chains=4, n=256, seed=0)
+    result = mibound.sandwich(model, ais=mibound.AISOptions(steps=200, chains=4), n=256, seed=0)
     slack = 4 * max(result.lower_stderr, result.upper_stderr or 0)
     ok = result.lower - slack <= 3.0 <= (result.upper or -math.inf) + slack
     acc = result.settings.get("accept_forward")
@@ -191,7 +191,9 @@ def timing(device: str) -> None:
     paths.append(
         (
             "AIS sandwich LinearGaussian 20 nats, T=200 M=4",
-            lambda d: mibound.sandwich(lg.to(d), method="ais", steps=200, chains=4, n=512, seed=0),
+            lambda d: mibound.sandwich(
+                lg.to(d), ais=mibound.AISOptions(steps=200, chains=4), n=512, seed=0
+            ),
         )
     )
     head = f"{'path':<52} {'cpu s':>8} {device + ' s':>10} {'cpu/' + device:>10}"

@@ -278,11 +278,39 @@ def test_discrete_latent_is_rejected():
 
 def test_sandwich_dispatches_to_ais(model):
     from mibound import sandwich
+    from mibound.ais import AISOptions
 
-    a = sandwich(model, perturbed(model), method="ais", n=16, steps=8, chains=2, seed=1)
-    b = ais_sandwich(model, perturbed(model), n=16, steps=8, chains=2, seed=1)
+    options = AISOptions(steps=8, chains=2, hmc_steps=3)
+    a = sandwich(model, perturbed(model), ais=options, n=16, seed=1)
+    b = ais_sandwich(model, perturbed(model), n=16, steps=8, chains=2, hmc_steps=3, seed=1)
     assert a.method == "ais"
     assert (a.lower, a.upper) == (b.lower, b.upper)
+    with pytest.warns(DeprecationWarning, match=r"ais=AISOptions"):
+        c = sandwich(
+            model, perturbed(model), method="ais", n=16, steps=8, chains=2, hmc_steps=3, seed=1
+        )
+    assert (c.lower, c.upper) == (b.lower, b.upper)
+
+
+def test_ais_options_are_checked_when_made():
+    from mibound.ais import AISOptions
+
+    assert AISOptions() == AISOptions(steps=None, chains=8, schedule="sigmoid")
+    assert AISOptions(steps=3).betas() == sigmoid_schedule(3, dtype=torch.float64).tolist()
+    custom = AISOptions(schedule=torch.tensor([0.0, 0.25, 1.0]))
+    assert custom.schedule == (0.0, 0.25, 1.0) and custom == AISOptions(schedule=[0, 0.25, 1])
+    assert custom.betas() == [0.0, 0.25, 1.0]
+    for fields, error, match in [
+        ({"chains": 0}, ValueError, "chains: expected an integer >= 1"),
+        ({"chains": 2.0}, TypeError, "chains"),
+        ({"steps": 0}, ValueError, "steps: expected an integer >= 1"),
+        ({"target_accept": 1.5}, ValueError, "target_accept"),
+        ({"adapt": "yes"}, TypeError, "adapt"),
+        ({"schedule": "cosine"}, ValueError, "schedule: expected 'sigmoid', 'linear'"),
+        ({"schedule": [0.0, 1.0], "steps": 4}, ValueError, "steps: expected 1"),
+    ]:
+        with pytest.raises(error, match=match):
+            AISOptions(**fields)
 
 
 class _LinearDecoder(torch.nn.Module):

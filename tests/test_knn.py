@@ -10,8 +10,10 @@ import numpy as np
 import pytest
 from scipy.special import digamma
 
+from mibound import knn
 from mibound._inputs import power_of_two_scale
 from mibound._random import numpy_rng
+from mibound._stats import Z95
 from mibound.knn import _count_closer, ksg
 
 try:
@@ -128,6 +130,42 @@ def test_subsample_stderr_matches_spread_across_seeds() -> None:
     spread = float(np.std(values, ddof=1))
     reported = float(np.mean(stderrs))
     assert 0.5 < reported / spread < 2.0
+
+
+@pytest.mark.slow
+def test_capped_subsamples_keep_the_stderr_honest(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Above 500,000 points the standard error's parts hold 50,000 points each (a factor N / n_s
+    # of 1/N extrapolation, 20 at a million points). The same factor here, 8000 / 400: the
+    # capped standard error must match the uncapped one (a wrong sqrt(n_s / N) would be off by
+    # sqrt(2) or more) and the spread of the full-sample values over 60 data sets.
+    values, capped, full = [], [], []
+    for seed in range(60):
+        x, y = correlated(8000, 2, 0.6, seed=500 + seed)
+        monkeypatch.setattr(knn, "_PART_MAX", 400)
+        small = ksg(x, y, k=3, seed=seed)
+        monkeypatch.setattr(knn, "_PART_MAX", 50_000)
+        whole = ksg(x, y, k=3, seed=seed)
+        assert small.value == whole.value  # the cap changes the standard error only
+        assert small.settings["subsample_size"] == 400
+        assert whole.settings["subsample_size"] == 800
+        values.append(whole.value)
+        capped.append(small.stderr)
+        full.append(whole.stderr)
+    spread = float(np.std(values, ddof=1))
+    assert 0.8 < np.mean(capped) / np.mean(full) < 1.25
+    assert 0.7 < np.mean(capped) / spread < 1.4
+    inside = np.abs(np.array(values) - gaussian_mi(2, 0.6)) < Z95 * np.array(capped)
+    assert inside.mean() >= 0.8
+
+
+def test_default_parts_are_capped_at_large_n(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(knn, "_PART_MAX", 120)
+    x, y = correlated(3000, 1, 0.5, seed=3)
+    result = ksg(x, y, k=3)
+    assert result.settings["subsamples"] == 10
+    assert result.settings["subsample_size"] == 120
+    parts = result.history["subsample_values"]
+    assert result.stderr == pytest.approx(np.std(parts, ddof=1) * math.sqrt(120 / 3000))
 
 
 def test_negative_values_not_clipped() -> None:
@@ -339,6 +377,30 @@ def test_numba_kernels_match_brute_force_with_many_duplicates(dx: int, dy: int) 
     assert ksg(x, y, k=4, noise=0.0, subsamples=0, standardize=False).value == pytest.approx(
         brute_force_ksg(x, y, 4), abs=1e-12
     )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("dx", "dy"), [(5, 5), (6, 2)])
+def test_numba_kernels_match_ckdtree_on_deep_trees(dx: int, dy: int) -> None:
+    # 12,000 points: trees 10 levels deep, hundreds of leaves, whole nodes counted at once;
+    # radii and both strict counts must equal scipy's cKDTree ones exactly.
+    from scipy.spatial import cKDTree
+
+    kdtree = pytest.importorskip("mibound._kdtree")
+    rng = np.random.default_rng(dx * 10 + dy)
+    x = rng.standard_normal((12_000, dx))
+    y = 0.8 * x[:, :dy] + 0.6 * rng.standard_normal((12_000, dy))
+    joint = np.c_[x, y]
+    eps = cKDTree(joint).query(joint, k=[4], p=np.inf, workers=2)[0][:, 0]
+    below = np.nextafter(eps, 0.0)
+    expected = [
+        cKDTree(a).query_ball_point(a, below, p=np.inf, return_length=True, workers=2) - 1
+        for a in (x, y)
+    ]
+    radius, count_x = kdtree.knn_radius_and_count(x, y, 4, 2)
+    assert np.array_equal(radius, eps)
+    assert np.array_equal(count_x, expected[0])
+    assert np.array_equal(kdtree.count_within(y, eps, 2), expected[1])
 
 
 def test_auto_backend_uses_numba_only_where_it_pays() -> None:

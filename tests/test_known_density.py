@@ -10,8 +10,6 @@ from __future__ import annotations
 import itertools
 import json
 import math
-import sys
-import types
 
 import numpy as np
 import pytest
@@ -415,24 +413,46 @@ def test_prior_proposal_diagnostics_and_degenerate_weights() -> None:
 
 
 def test_ais_dispatch_forwards_arguments(monkeypatch: pytest.MonkeyPatch) -> None:
+    import mibound.ais
+    from mibound.ais import AISOptions
+
     calls = []
 
     def ais_sandwich(model, encoder=None, **kwargs):  # type: ignore[no-untyped-def]
         calls.append((model, encoder, kwargs))
         return Bounds(lower=1.0, upper=2.0, lower_stderr=0.1, upper_stderr=0.1, method="ais")
 
-    fake = types.ModuleType("mibound.ais")
-    fake.ais_sandwich = ais_sandwich  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "mibound.ais", fake)
+    monkeypatch.setattr(mibound.ais, "ais_sandwich", ais_sandwich)
     model = lg()
-    out = sandwich(model, model.posterior, method="ais", n=64, steps=10, chains=3, hmc_steps=2)
+    options = AISOptions(steps=10, chains=3, hmc_steps=2, schedule=[i / 10 for i in range(11)])
+    out = sandwich(model, model.posterior, ais=options, n=64)
     assert out.method == "ais"
     (got_model, got_encoder, kwargs) = calls[0]
     assert got_model is model and got_encoder == model.posterior
     assert kwargs["n"] == 64 and kwargs["steps"] == 10 and kwargs["chains"] == 3
     assert kwargs["hmc_steps"] == 2 and kwargs["seed"] == 0
+    assert torch.equal(kwargs["schedule"], torch.tensor(options.schedule, dtype=torch.float64))
     sandwich(model, method="ais")
-    assert "steps" not in calls[1][2] and "n" not in calls[1][2]  # AIS defaults apply
+    assert "n" not in calls[1][2] and calls[1][2]["steps"] is None  # AIS defaults apply
+    assert calls[1][2]["chains"] == 8 and calls[1][2]["schedule"] == "sigmoid"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"ais": "fast"}, TypeError, "ais: expected mibound.ais.AISOptions or None, got str"),
+        ({"method": "snis", "ais": "AISOptions()"}, ValueError, "ais: applies to method='ais'"),
+        ({"steps": 5, "ais": "AISOptions()"}, ValueError, "steps: given both in ais="),
+        ({"method": "ais", "kk": 5}, TypeError, r"unexpected keyword argument\(s\) kk"),
+    ],
+)
+def test_sandwich_separates_snis_and_ais_options(kwargs: dict, error: type, match: str) -> None:
+    from mibound.ais import AISOptions
+
+    if kwargs.get("ais") == "AISOptions()":
+        kwargs = {**kwargs, "ais": AISOptions()}
+    with pytest.raises(error, match=match):
+        sandwich(lg(), **kwargs)
 
 
 @pytest.mark.parametrize(
@@ -448,7 +468,8 @@ def test_ais_dispatch_forwards_arguments(monkeypatch: pytest.MonkeyPatch) -> Non
         ({"batch_size": 0}, ValueError, "batch_size"),
         ({"dtype": torch.int64}, ValueError, "dtype"),
         ({"encoder": 3}, TypeError, "encoder: expected None"),
-        ({"hmc_steps": 3}, TypeError, "hmc_steps"),
+        ({"hmc_steps": 3}, ValueError, "hmc_steps: applies to method='ais'"),
+        ({"stepz": 3}, TypeError, "unexpected keyword argument"),
         ({"fit": "yes"}, TypeError, "fit"),
     ],
 )
@@ -540,7 +561,10 @@ def test_sandwich_never_changes_the_callers_model_or_encoder(method: str) -> Non
     model = lg()
     encoder = GaussianEncoder(5, 2).to(torch.float64)
     model_before, encoder_before = _state(model), _state(encoder)
-    options = {"k": 4, "n": 64} if method == "snis" else {"n": 8, "steps": 2, "chains": 1}
+    from mibound.ais import AISOptions
+
+    ais = AISOptions(steps=2, chains=1)
+    options = {"k": 4, "n": 64} if method == "snis" else {"n": 8, "ais": ais}
     b = sandwich(
         model, encoder, method=method, dtype=torch.float32, fit=True, fit_steps=3, **options
     )

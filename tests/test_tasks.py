@@ -147,6 +147,89 @@ def test_registry_covers_the_issue_families():
     assert tasks.names("student-t") == [n for n in NAMES if n.startswith("student-t")]
 
 
+def _assert_same_summary(summary: tasks.TaskSummary, task: tasks.Task) -> None:
+    built = task.summary()
+    assert (summary.name, summary.family, summary.dim_x, summary.dim_y) == (
+        built.name,
+        built.family,
+        built.dim_x,
+        built.dim_y,
+    )
+    assert summary.mutual_information == pytest.approx(built.mutual_information, rel=1e-12)
+    assert summary.mutual_information_stderr == built.mutual_information_stderr
+    if built.lautum_information is None:
+        assert summary.lautum_information is None
+    else:
+        assert summary.lautum_information == pytest.approx(built.lautum_information, rel=1e-12)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_listed_summary_is_the_built_task(name):
+    """What ``mibound tasks`` lists (closed forms, nothing built) is what the task says."""
+    (summary,) = [s for s in tasks.summaries() if s.name == name]
+    _assert_same_summary(summary, tasks.get(name))
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        {"dim_x": 3, "dim_y": 7, "rho": 0.4},
+        {"dim_x": 6, "dim_y": 2, "mi": 1.5},
+        {"dim_x": 6, "dim_y": 4, "rho": -0.7, "pairs": 3},
+        {"dim_x": 3, "dim_y": 4, "rho": 0.3, "dense": True},
+        {"dim_x": 5, "dim_y": 2, "rho": -0.1, "dense": True},
+        {"dim_x": 1, "dim_y": 1, "rho": 0.999},
+    ],
+)
+def test_gaussian_and_student_summaries_in_closed_form(arguments):
+    """Canonical correlations in closed form against the built covariance's log-determinants
+    (and, for dense layouts, a rank-one cross-covariance)."""
+    _assert_same_summary(tasks.gaussian_summary(**arguments), tasks.gaussian(**arguments))
+    if "mi" not in arguments:
+        t_args = {**arguments, "df": 2.5}
+        _assert_same_summary(tasks.student_t_summary(**t_args), tasks.student_t(**t_args))
+
+
+@pytest.mark.parametrize(
+    ("k", "d", "mi", "sigma", "seed"),
+    [(1, 1, 0.3, 1.0, 0), (3, 7, 2.5, 0.4, 5), (5, 5, 8.0, 2.0, 1)],
+)
+def test_linear_gaussian_lautum_in_closed_form(k, d, mi, sigma, seed):
+    """LI = k expm1(2 I / k) - I whatever W's rotation (seed) and σ, against ||W||²/σ² - I of
+    the built model."""
+    summary = tasks.linear_gaussian_summary(k, d, mi=mi, sigma=sigma, seed=seed)
+    task = tasks.linear_gaussian(k, d, mi=mi, sigma=sigma, seed=seed)
+    _assert_same_summary(summary, task)
+    frobenius = float(np.sum(task.W**2)) / task.sigma**2
+    assert summary.lautum_information == pytest.approx(frobenius - mi, rel=1e-12)
+
+
+def test_digamma_against_scipy():
+    from scipy.special import digamma
+
+    from mibound.tasks.student import _digamma
+
+    for x in [1e-3, 0.5, 1.0, 1.5, 2.0, 3.7, 9.99, 10.0, 12.5, 50.5, 1e3, 1e6]:
+        assert _digamma(x) == pytest.approx(float(digamma(x)), rel=1e-14, abs=1e-14)
+
+
+def test_listing_imports_neither_scipy_nor_torch():
+    """``mibound tasks`` lists from summaries: no task that needs scipy or torch is built."""
+    code = (
+        "import sys\n"
+        "from mibound.cli import main\n"
+        "assert main(['tasks']) == 0\n"
+        "print(sorted(m for m in ('scipy', 'torch') if m in sys.modules))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert "linear-gaussian-k-8-d-32-mi-10" in result.stdout and "79.4600" in result.stdout
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
 def test_get_unknown_name_lists_near_matches():
     with pytest.raises(ValueError, match=r"unknown task 'gaussian-20x20-mi-3'.*gaussian-20x20-mi-"):
         tasks.get("gaussian-20x20-mi-3")

@@ -19,7 +19,7 @@ from mibound._version import __version__
 
 if TYPE_CHECKING:
     from mibound import bounds, critics, diagnostics, encoders, models, neural, tasks, train
-    from mibound.ais import ais_sandwich
+    from mibound.ais import AISOptions, ais_sandwich
     from mibound.cca import gaussian
     from mibound.conditional import conditional
     from mibound.copula import normal_scores
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from mibound.pairwise import pairwise
 
 __all__ = [
+    "AISOptions",
     "__version__",
     "ais_sandwich",
     "bounds",
@@ -61,6 +62,7 @@ __all__ = [
 ]
 
 _FUNCTIONS = {
+    "AISOptions": "mibound.ais",
     "ais_sandwich": "mibound.ais",
     "gaussian": "mibound.cca",
     "conditional": "mibound.conditional",

@@ -7,7 +7,9 @@ bit-identical to the definition.
 
 The tree splits at the median of the widest coordinate until a leaf holds at most ``_CAP``
 points; each leaf's points are stored coordinate-major in a block padded with ``+inf`` to
-exactly ``_CAP`` entries, so a leaf scan is a fixed-length loop the compiler vectorises. Queries
+exactly ``_CAP`` entries, and the kernels are compiled for each number of coordinates
+(``numba.literally``), so a leaf scan is a fixed-length loop over the leaf's points, with the
+loop over coordinates unrolled, that the compiler turns into SIMD instructions. Queries
 are the tree's own points, one at a time in tree order (neighbouring queries reuse the cache),
 and descend to the nearer child first. A node's lower bound is updated in O(1) per level:
 for the far child it is ``max(parent bound, gap to the child's extreme split coordinate)``, the
@@ -21,9 +23,9 @@ in the joint space and the number of points strictly within :math:`\\varepsilon_
 marginal. :func:`knn_radius_and_count` gets :math:`\\varepsilon_i` and one marginal count in a
 single search: the tree is built on the joint points but splits only on the coordinates of one
 marginal, so every point whose marginal distance is below the final radius lies in a visited
-leaf; the search records the marginal distances that are below its current radius and counts
-those below the final one. The other marginal is counted by :func:`count_within` on its own
-tree, which adds whole nodes inside the radius in O(1).
+leaf; the search records the marginal distances of the points of every visited leaf and
+counts those below the final radius. The other marginal is counted by :func:`count_within` on
+its own tree, which adds whole nodes inside the radius in O(1).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ import numpy as np
 
 __all__ = ["count_within", "knn_radius_and_count", "kth_distance"]
 
-_CAP = 16  # points per padded leaf block
+_CAP = 32  # points per padded leaf block
 _STACK = 128  # traversal stack (the tree depth is about log2(n / 8) + 1)
 _CHUNK = 2048  # queries per task handed to a thread
 _PARALLEL_MIN = 20_000  # below this, thread start-up costs more than it saves
@@ -165,22 +167,39 @@ def _build(data: np.ndarray, n_split: int):  # pragma: no cover - compiled
 
 @numba.njit(cache=True, nogil=True)
 def _knn_radius_and_count(
-    points, n_split, k, blocks, left, right, split_dim, left_max, right_min, tasks, radius, count
+    points,
+    split_shape,
+    k,
+    blocks,
+    left,
+    right,
+    split_dim,
+    left_max,
+    right_min,
+    tasks,
+    radius,
+    count,
+    shape,
 ):  # pragma: no cover - compiled
     """Per query: the k-th smallest max-norm distance to all points (itself included) and the
-    number of points whose distance over the first ``n_split`` coordinates is below it."""
-    d = points.shape[1]
+    number of points whose distance over the first ``n_split`` coordinates is below it.
+
+    ``n_split`` and ``d`` (the number of coordinates) are the lengths of the tuples
+    ``split_shape`` and ``shape``, so they are compile-time constants of each compiled version:
+    the loops over coordinates unroll and each leaf scan runs over the leaf's points in SIMD
+    registers.
+    """
+    n_split = len(split_shape)
+    d = len(shape)
     nodes = np.empty(_STACK, np.int64)
     bounds = np.empty(_STACK)
     best = np.empty(k)
     split_dist = np.empty(_CAP)
     dist = np.empty(_CAP)
-    q_point = np.empty(d)
-    recorded = np.empty(points.shape[0] + _CAP)
+    recorded = np.empty(blocks.shape[0] * _CAP)
     for task in tasks:
         for q in range(task, min(task + _CHUNK, points.shape[0])):
-            for c in range(d):
-                q_point[c] = points[q, c]
+            qp = points[q]
             best[:] = np.inf
             kth = np.inf
             n_recorded = 0
@@ -192,7 +211,7 @@ def _knn_radius_and_count(
                 node = nodes[top]
                 bound = bounds[top]
                 while left[node] >= 0 and bound < kth:
-                    qs = q_point[split_dim[node]]
+                    qs = qp[split_dim[node]]
                     gap_left = qs - left_max[node]
                     gap_right = right_min[node] - qs
                     if gap_left <= gap_right:
@@ -208,32 +227,35 @@ def _knn_radius_and_count(
                 if bound >= kth:
                     continue
                 leaf = blocks[-1 - left[node]]
+                closer = 0
                 for p in range(_CAP):
-                    split_dist[p] = abs(leaf[0, p] - q_point[0])
-                for c in range(1, n_split):
-                    for p in range(_CAP):
-                        v = abs(leaf[c, p] - q_point[c])
-                        split_dist[p] = v if v > split_dist[p] else split_dist[p]
-                # Every point whose split distance is below the final radius is recorded here:
-                # its leaf is visited (bound <= its distance < final radius <= kth) and its
-                # distance is below the current kth. Padding (+inf) never is.
+                    m = abs(leaf[0, p] - qp[0])
+                    for c in range(1, n_split):
+                        v = abs(leaf[c, p] - qp[c])
+                        m = v if v > m else m
+                    split_dist[p] = m
+                    # Every point whose split distance is below the final radius lies in a
+                    # visited leaf (bound <= its distance < final radius <= kth), and each leaf
+                    # is visited once: all are recorded, those below the final radius counted.
+                    recorded[n_recorded + p] = m
+                    closer += m < kth
+                n_recorded += _CAP
+                if closer == 0:  # no full distance can be below kth either
+                    continue
                 for p in range(_CAP):
-                    recorded[n_recorded] = split_dist[p]
-                    n_recorded += split_dist[p] < kth
+                    full = split_dist[p]
+                    for c in range(n_split, d):
+                        v = abs(leaf[c, p] - qp[c])
+                        full = v if v > full else full
+                    dist[p] = full
                 for p in range(_CAP):
-                    dist[p] = split_dist[p]
-                for c in range(n_split, d):
-                    for p in range(_CAP):
-                        v = abs(leaf[c, p] - q_point[c])
-                        dist[p] = v if v > dist[p] else dist[p]
-                for p in range(_CAP):
-                    dp = dist[p]
-                    if dp < kth:
+                    full = dist[p]
+                    if full < kth:
                         j = k - 1
-                        while j > 0 and best[j - 1] > dp:
+                        while j > 0 and best[j - 1] > full:
                             best[j] = best[j - 1]
                             j -= 1
-                        best[j] = dp
+                        best[j] = full
                         kth = best[k - 1]
             inside = 0
             for i in range(n_recorded):
@@ -244,19 +266,30 @@ def _knn_radius_and_count(
 
 @numba.njit(cache=True, nogil=True)
 def _count_within(
-    points, radius, blocks, left, right, split_dim, left_max, right_min, lo, hi, size, tasks, out
+    points,
+    radius,
+    blocks,
+    left,
+    right,
+    split_dim,
+    left_max,
+    right_min,
+    lo,
+    hi,
+    size,
+    tasks,
+    out,
+    shape,
 ):  # pragma: no cover - compiled
-    """Per query q: the number of points at max-norm distance strictly below ``radius[q]``."""
-    d = points.shape[1]
+    """Per query q: the number of points at max-norm distance strictly below ``radius[q]``
+    (``d = len(shape)``, the number of coordinates, is a compile-time constant, as above)."""
+    d = len(shape)
     nodes = np.empty(_STACK, np.int64)
     bounds = np.empty(_STACK)
-    dist = np.empty(_CAP)
-    q_point = np.empty(d)
     for task in tasks:
         for q in range(task, min(task + _CHUNK, points.shape[0])):
             r = radius[q]
-            for c in range(d):
-                q_point[c] = points[q, c]
+            qp = points[q]
             inside = 0
             nodes[0] = 0
             bounds[0] = 0.0
@@ -267,15 +300,15 @@ def _count_within(
                 bound = bounds[top]
                 if bound >= r:
                     continue
-                outer = 0.0
-                for c in range(d):
-                    g = max(q_point[c] - lo[node, c], hi[node, c] - q_point[c])
+                outer = max(qp[0] - lo[node, 0], hi[node, 0] - qp[0])
+                for c in range(1, d):
+                    g = max(qp[c] - lo[node, c], hi[node, c] - qp[c])
                     outer = g if g > outer else outer
                 if outer < r:  # the whole node is inside
                     inside += size[node]
                     continue
                 if left[node] >= 0:
-                    qs = q_point[split_dim[node]]
+                    qs = qp[split_dim[node]]
                     gap_left = max(bound, qs - left_max[node])
                     gap_right = max(bound, right_min[node] - qs)
                     if gap_left < r:
@@ -289,13 +322,11 @@ def _count_within(
                     continue
                 leaf = blocks[-1 - left[node]]
                 for p in range(_CAP):
-                    dist[p] = abs(leaf[0, p] - q_point[0])
-                for c in range(1, d):
-                    for p in range(_CAP):
-                        v = abs(leaf[c, p] - q_point[c])
-                        dist[p] = v if v > dist[p] else dist[p]
-                for p in range(_CAP):
-                    inside += dist[p] < r
+                    m = abs(leaf[0, p] - qp[0])
+                    for c in range(1, d):
+                        v = abs(leaf[c, p] - qp[c])
+                        m = v if v > m else m
+                    inside += m < r
             out[q] = inside
 
 
@@ -338,11 +369,13 @@ def knn_radius_and_count(
     )
     radius = np.empty(n)
     count = np.empty(n, np.int64)
+    # Tuples whose lengths are the numbers of coordinates: each gets its own compiled kernel.
+    split_shape, shape = (0,) * n_split, (0,) * joint.shape[1]
 
     def kernel(tasks: np.ndarray) -> None:
         _knn_radius_and_count(
-            points, n_split, k, blocks, left, right, split_dim, left_max, right_min, tasks,
-            radius, count,
+            points, split_shape, k, blocks, left, right, split_dim, left_max, right_min, tasks,
+            radius, count, shape,
         )  # fmt: skip
 
     _parallel(kernel, n, n_jobs)
@@ -373,7 +406,7 @@ def count_within(points: np.ndarray, radius: np.ndarray, n_jobs: int = 1) -> np.
     def kernel(tasks: np.ndarray) -> None:
         _count_within(
             tree_points, tree_radius, blocks, left, right, split_dim, left_max, right_min, lo,
-            hi, size, tasks, inside,
+            hi, size, tasks, inside, (0,) * points.shape[1],
         )  # fmt: skip
 
     _parallel(kernel, n, n_jobs)

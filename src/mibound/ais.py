@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,7 +43,7 @@ from mibound._stats import mean_stderr
 from mibound.bounds import log_mean_exp
 from mibound.results import Bounds
 
-__all__ = ["ais_sandwich", "sigmoid_schedule"]
+__all__ = ["AISOptions", "ais_sandwich", "sigmoid_schedule"]
 
 Encoder = Callable[[Tensor], Distribution]
 
@@ -93,7 +93,10 @@ def sigmoid_schedule(
 
 
 def _make_schedule(
-    schedule: str | Tensor, steps: int | None, dtype: torch.dtype, device: torch.device
+    schedule: str | Tensor | Sequence[float],
+    steps: int | None,
+    dtype: torch.dtype,
+    device: torch.device,
 ) -> Tensor:
     if isinstance(schedule, str):
         if steps is None:
@@ -454,16 +457,27 @@ def ais_sandwich(
     """
     start = time.perf_counter()
     _check_model_and_encoder(model, encoder)
+    n = _check_int("n", n, 1)
+    options = AISOptions(
+        steps=steps,
+        chains=chains,
+        schedule=schedule,
+        hmc_steps=hmc_steps,
+        step_size=step_size,
+        target_accept=target_accept,
+        adapt=adapt,
+        pilot_chains=pilot_chains,
+    )
     opts = _Options(
-        n=_check_int("n", n, 1),
-        chains=_check_int("chains", chains, 1),
-        hmc_steps=_check_int("hmc_steps", hmc_steps, 1),
-        step_size=check_number("step_size", step_size, low=0.0),
-        target_accept=check_number("target_accept", target_accept, low=0.0, high=1.0),
-        adapt=check_bool("adapt", adapt),
-        pilot_chains=_check_int("pilot_chains", pilot_chains, 1),
+        n=n,
+        chains=options.chains,
+        hmc_steps=options.hmc_steps,
+        step_size=options.step_size,
+        target_accept=options.target_accept,
+        adapt=options.adapt,
+        pilot_chains=options.pilot_chains,
         batch_size=_check_int("batch_size", n if batch_size is None else batch_size, 1),
-        betas=_make_schedule(schedule, steps, torch.float64, torch.device("cpu")).tolist(),
+        betas=options.betas(),
     )
     seed = check_seed(seed)
     model, encoder, device, dtype = placed(model, encoder, device, dtype)
@@ -485,6 +499,52 @@ def ais_sandwich(
         **place_settings(device, dtype),
     }
     return _result(model, encoder, opts, batches, settings, start)
+
+
+@dataclass(frozen=True)
+class AISOptions:
+    """The annealing options of the AIS/BDMC sandwich, checked when made.
+
+    ``mibound.sandwich(model, encoder, ais=AISOptions(steps=200, chains=4))``. The fields are the
+    keywords of :func:`ais_sandwich` of the same names, with the same defaults and meaning: the
+    annealing steps T (``steps``, default 100 with a named schedule), chains M per data point,
+    the schedule (``"sigmoid"``, ``"linear"`` or increasing inverse temperatures from 0 to 1,
+    kept as a tuple of floats), leapfrog steps per HMC transition, the initial step size, the
+    acceptance rate adapted toward, step-size adaptation by a pilot run, and its chains.
+
+    Raises:
+        ValueError, TypeError: A field out of range or of the wrong type (named).
+    """
+
+    steps: int | None = None
+    chains: int = 8
+    schedule: str | Sequence[float] | Tensor = "sigmoid"
+    hmc_steps: int = 5
+    step_size: float = 0.1
+    target_accept: float = 0.65
+    adapt: bool = True
+    pilot_chains: int = 1
+
+    def __post_init__(self) -> None:
+        checked: dict[str, Any] = {
+            "chains": _check_int("chains", self.chains, 1),
+            "hmc_steps": _check_int("hmc_steps", self.hmc_steps, 1),
+            "step_size": check_number("step_size", self.step_size, low=0.0),
+            "target_accept": check_number("target_accept", self.target_accept, low=0.0, high=1.0),
+            "adapt": check_bool("adapt", self.adapt),
+            "pilot_chains": _check_int("pilot_chains", self.pilot_chains, 1),
+        }
+        betas = _make_schedule(self.schedule, self.steps, torch.float64, torch.device("cpu"))
+        if not isinstance(self.schedule, str):
+            checked["schedule"] = tuple(betas.tolist())
+        for name, value in checked.items():
+            object.__setattr__(self, name, value)
+
+    def betas(self) -> list[float]:
+        """The inverse temperatures 0 = β_0 < ... < β_T = 1."""
+        return _make_schedule(
+            self.schedule, self.steps, torch.float64, torch.device("cpu")
+        ).tolist()
 
 
 @dataclass(frozen=True)

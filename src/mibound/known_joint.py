@@ -10,8 +10,10 @@ BDMC).
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
-from typing import Any, Literal
+import warnings
+from typing import TYPE_CHECKING, Any, Literal
 
 import torch
 from torch import Tensor, nn
@@ -45,6 +47,9 @@ from mibound.encoders import (
 )
 from mibound.models.base import LatentVariableModel
 from mibound.results import Bounds
+
+if TYPE_CHECKING:
+    from mibound.ais import AISOptions
 
 __all__ = ["sandwich", "snis_terms"]
 
@@ -124,28 +129,40 @@ def _fit_if_asked(
     return encoder
 
 
+#: The fields of :class:`mibound.ais.AISOptions` (AIS-only options of :func:`sandwich`).
+_AIS_FIELDS = (
+    "steps",
+    "chains",
+    "schedule",
+    "hmc_steps",
+    "step_size",
+    "target_accept",
+    "adapt",
+    "pilot_chains",
+)
+
+
 def sandwich(
     model: LatentVariableModel,
     encoder: Encoder | None = None,
     *,
-    method: Literal["snis", "ais"] = "snis",
+    method: Literal["snis", "ais"] | None = None,
     k: int | None = None,
+    ais: AISOptions | None = None,
     n: int | None = None,
     seed: int = 0,
     batch_size: int | None = None,
     fit: bool = False,
     fit_steps: int = 2000,
-    steps: int | None = None,
-    chains: int | None = None,
     device: torch.device | str | None = None,
     dtype: torch.dtype | None = None,
     progress: bool = False,
-    **ais_options: Any,
+    **ais_fields: Any,
 ) -> Bounds:
     r"""Lower and upper bounds on I(X; Z) of a model with known p(z) and p(x | z).
 
-    With ``method="snis"``, for :math:`(x, z_0) \sim p(x, z)` and :math:`z_{1:K} \sim q(z|x)`,
-    :math:`w_k = p(x, z_k) / q(z_k | x)`:
+    With ``method="snis"`` (the default), for :math:`(x, z_0) \sim p(x, z)` and
+    :math:`z_{1:K} \sim q(z|x)`, :math:`w_k = p(x, z_k) / q(z_k | x)`:
 
     .. math:: \mathbb{E}\Big[\log \frac{p(x | z_0)}{\frac{1}{K+1}\sum_{k=0}^{K} w_k}\Big]
         \;\le\; I(X; Z) \;\le\;
@@ -159,31 +176,36 @@ def sandwich(
     upper bound needs K on the order of :math:`e^{I}`. The ``n`` data points are processed in
     chunks of ``batch_size`` to bound memory.
 
-    With ``method="ais"`` the call is forwarded to :func:`mibound.ais.ais_sandwich`
+    With ``method="ais"`` (implied by ``ais=``) the call goes to :func:`mibound.ais.ais_sandwich`
     (forward AIS chains from q for the upper bound, reverse chains from :math:`z_0` for the
-    lower bound) with ``n``, ``steps``, ``chains``, ``seed``, ``device``, ``dtype``,
-    ``batch_size``, ``progress`` and ``ais_options``.
+    lower bound) with the fields of ``ais`` and ``n``, ``seed``, ``batch_size``, ``progress``.
+
+    SNIS takes ``k``; AIS takes ``ais``: passing one method's option to the other is an error
+    naming it. The AIS fields as keywords (``method="ais", steps=200, chains=4``) still work
+    but are deprecated in favour of ``ais=AISOptions(steps=200, chains=4)``.
 
     Arguments:
-        model: The latent-variable model (moved to ``device``/``dtype`` in place when given).
+        model: The latent-variable model (never moved or cast: a copy is, when asked).
         encoder: The proposal q(z | x): a callable ``x -> Distribution`` over z with batch
-            shape ``x.shape[:-1]`` (see :mod:`mibound.encoders`); None for the prior. An
-            nn.Module encoder is moved in place to the model's device and dtype.
-        method: ``"snis"`` or ``"ais"``.
+            shape ``x.shape[:-1]`` (see :mod:`mibound.encoders`); None for the prior.
+        method: ``"snis"`` or ``"ais"``; default ``"ais"`` when ``ais`` is given, else
+            ``"snis"``.
         k: SNIS proposal samples per data point (default 64); SNIS only.
-        n: Number of data points (default 4096 for SNIS).
-        seed: Seed of every random choice (data, proposals, fitting).
-        batch_size: Data points per chunk (default: from a memory budget).
-        fit: Fit the encoder first with :func:`mibound.encoders.fit_encoder` (a new
+        ais: :class:`mibound.ais.AISOptions` (annealing steps T, chains M, schedule, HMC
+            settings); AIS only, default ``AISOptions()``.
+        n: Number of data points (default 4096 for SNIS, 256 for AIS).
+        seed: Seed of every random choice (data, proposals, fitting, chains).
+        batch_size: Data points per chunk (default: from a memory budget for SNIS, all n for
+            AIS).
+        fit: Fit (a copy of) the encoder first with :func:`mibound.encoders.fit_encoder` (a new
             :class:`~mibound.encoders.GaussianEncoder` started by
             :func:`~mibound.encoders.initialise_linear` when ``encoder`` is None).
         fit_steps: Training steps when ``fit`` is True.
-        steps: AIS annealing steps T; AIS only.
-        chains: AIS chains M per data point; AIS only.
         device: Device for the computation.
         dtype: Floating dtype for the computation (float64 for precision).
         progress: Show progress bars.
-        **ais_options: Further options of :func:`mibound.ais.ais_sandwich`.
+        **ais_fields: Deprecated: fields of :class:`~mibound.ais.AISOptions` with
+            ``method="ais"``.
 
     Returns:
         :class:`~mibound.results.Bounds` with ``lower``, ``upper``, their standard errors,
@@ -203,56 +225,111 @@ def sandwich(
     """
     model = _check_model(model)
     encoder = _check_encoder(encoder)
-    if method not in ("snis", "ais"):
-        raise InvalidValueError(f"method: expected 'snis' or 'ais', got {method!r}")
+    ais = _ais_options(method, k, ais, ais_fields)
     check_seed(seed)
-    if method == "ais" and k is not None:
-        raise InvalidValueError("k: applies to method='snis' only (AIS uses steps and chains)")
     model, encoder, place, model_dtype = placed(model, encoder, device, dtype)
-    if method == "ais":
-        fitted: dict[str, Any] = {}
+    settings: dict[str, Any] = {}
+    if ais is not None:
         with seeded(seed, "fit", place):
-            encoder = _fit_if_asked(model, encoder, fit, fit_steps, 16, seed, progress, fitted)
+            encoder = _fit_if_asked(model, encoder, fit, fit_steps, 16, seed, progress, settings)
         from mibound.ais import ais_sandwich
 
-        options: dict[str, Any] = {
-            "seed": seed,
-            "batch_size": batch_size,
-            "progress": progress,
-            **ais_options,
-        }
-        for name, value in (("n", n), ("steps", steps), ("chains", chains)):
-            if value is not None:
-                options[name] = value
-        result = ais_sandwich(model, encoder, **options)
-        result.settings.update(fitted)
+        options: dict[str, Any] = {"seed": seed, "batch_size": batch_size, "progress": progress}
+        result = ais_sandwich(model, encoder, **options, **_ais_keywords(ais, n))
+        result.settings.update(settings)
         return result
-
-    if ais_options:
-        raise InvalidTypeError(
-            f"sandwich: unexpected keyword argument(s) {', '.join(sorted(ais_options))} "
-            "for method='snis'"
-        )
-    for name, value in (("steps", steps), ("chains", chains)):
-        if value is not None:
-            raise InvalidValueError(f"{name}: applies to method='ais' only")
     k = 64 if k is None else _check_int("k", k, 1)
     n = 4096 if n is None else _check_int("n", n, 2)
     _check_batch_size(batch_size)
-    settings: dict[str, Any] = {"k": k, "n": n, "seed": seed}
-
+    settings.update({"k": k, "n": n, "seed": seed})
     with seeded(seed, "data", place), torch.no_grad():
         x, z0 = model.sample(n, generator=torch_generator(seed, "data", place))
     with seeded(seed, "fit", place):
         encoder = _fit_if_asked(
             model, encoder, fit, fit_steps, min(k, 16), seed, progress, settings
         )
+    return _snis(model, encoder, x, z0, k, batch_size, place, model_dtype, progress, settings)
+
+
+def _ais_options(
+    method: str | None, k: int | None, ais: AISOptions | None, ais_fields: dict[str, Any]
+) -> AISOptions | None:
+    """The AIS options, or None for SNIS; an option of the other method is an error that
+    names it."""
+    if method is None:
+        method = "ais" if ais is not None else "snis"
+    if method not in ("snis", "ais"):
+        raise InvalidValueError(f"method: expected 'snis' or 'ais', got {method!r}")
+    unknown = sorted(set(ais_fields) - set(_AIS_FIELDS))
+    if unknown:
+        raise InvalidTypeError(
+            f"sandwich: unexpected keyword argument(s) {', '.join(unknown)} (SNIS takes k; "
+            f"AIS takes ais=AISOptions({', '.join(_AIS_FIELDS)}))"
+        )
+    if method == "snis":
+        other = (["ais"] if ais is not None else []) + sorted(ais_fields)
+        if other:
+            raise InvalidValueError(
+                f"{other[0]}: applies to method='ais' only (SNIS takes k; for AIS pass "
+                "method='ais' or ais=AISOptions(...))"
+            )
+        return None
+    if k is not None:
+        raise InvalidValueError(
+            "k: applies to method='snis' only (AIS takes ais=AISOptions(steps=..., chains=...))"
+        )
+    if ais_fields:
+        if ais is not None:
+            raise InvalidValueError(
+                f"{', '.join(sorted(ais_fields))}: given both in ais= and as keywords; "
+                "put them in ais=AISOptions(...)"
+            )
+        given = ", ".join(f"{name}=..." for name in sorted(ais_fields))
+        warnings.warn(
+            f"sandwich(method='ais', {given}): AIS fields as keywords are deprecated; pass "
+            f"ais=AISOptions({given})",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+    from mibound.ais import AISOptions
+
+    if ais is None:
+        return AISOptions(**ais_fields)
+    if not isinstance(ais, AISOptions):
+        raise InvalidTypeError(
+            f"ais: expected mibound.ais.AISOptions or None, got {type(ais).__name__}"
+        )
+    return ais
+
+
+def _ais_keywords(ais: AISOptions, n: int | None) -> dict[str, Any]:
+    """The keywords of :func:`mibound.ais.ais_sandwich` for these options and n."""
+    keywords = {field.name: getattr(ais, field.name) for field in dataclasses.fields(ais)}
+    if isinstance(ais.schedule, tuple):
+        keywords["schedule"] = torch.tensor(ais.schedule, dtype=torch.float64)
+    return keywords if n is None else {**keywords, "n": n}
+
+
+def _snis(
+    model: LatentVariableModel,
+    encoder: Encoder | None,
+    x: Tensor,
+    z0: Tensor,
+    k: int,
+    batch_size: int | None,
+    place: torch.device,
+    model_dtype: torch.dtype,
+    progress: bool,
+    settings: dict[str, Any],
+) -> Bounds:
+    """The SNIS sandwich on the simulated data (x, z0), with its settings and diagnostics."""
+    n = x.shape[0]
     size = batch_size or _default_batch(k, x, z0, n)
     lower_terms, upper_terms, ess = _chunked(
         lambda part: snis_terms(model, encoder, x[part], z0[part], k),
         n,
         size,
-        seed=seed,
+        seed=settings["seed"],
         stream="proposals",
         place=place,
         progress=progress,

@@ -200,6 +200,139 @@ def _read_done(path: Path, fingerprint: str) -> dict[str, dict[str, Any]]:
     return done
 
 
+def _column_names(data: Any, names: list[str] | None) -> list[str]:
+    """The column labels: ``names``, else a DataFrame's columns, else "0", "1", ...; distinct."""
+    frame_names = None
+    if type(data).__module__.startswith("pandas") and getattr(data, "ndim", 0) == 2:
+        frame_names = [str(c) for c in data.columns]
+    probe_width = len(frame_names) if frame_names is not None else np.shape(data)[-1]
+    if names is not None:
+        names = [str(n) for n in names]
+        if len(names) != probe_width:
+            raise InvalidValueError(f"names: expected {probe_width} names, got {len(names)}")
+    else:
+        names = frame_names or [str(i) for i in range(probe_width)]
+    if len(set(names)) != len(names):
+        raise InvalidValueError(f"names: expected distinct column names, got {names}")
+    return names
+
+
+def _discrete_indices(discrete: Any, names: list[str]) -> Any:
+    """``discrete`` with column names replaced by their indices."""
+    if isinstance(discrete, (list, tuple)) and any(isinstance(v, str) for v in discrete):
+        unknown = [v for v in discrete if v not in names]
+        if unknown:
+            raise InvalidValueError(f"discrete: no column(s) {', '.join(map(str, unknown))}")
+        return [names.index(v) for v in discrete]
+    return discrete
+
+
+def _pending_pairs(
+    cols: Any,
+    names: list[str],
+    done: dict[str, dict[str, Any]],
+    method: str,
+    seed: int,
+    options: dict[str, Any],
+) -> list[dict[str, Any]]:
+    """One work item per pair (i < j) not yet in ``done``, with its own seed stream."""
+    items = []
+    for i, j in combinations(range(len(names)), 2):
+        a, b = names[i], names[j]
+        if _pair_key(a, b) in done:
+            continue
+        items.append(
+            {
+                "a": a,
+                "b": b,
+                "x": cols.values[:, i],
+                "y": cols.values[:, j],
+                "discrete_x": bool(cols.discrete[i]),
+                "discrete_y": bool(cols.discrete[j]),
+                "method": method,
+                "seed": stream_seed(seed, f"pairwise:{a}:{b}"),
+                "options": options,
+            }
+        )
+    return items
+
+
+def _run_pairs(
+    items: list[dict[str, Any]],
+    pool_spec: tuple[str, int, str | None],
+    path: Path | None,
+    fingerprint: str,
+    done: dict[str, dict[str, Any]],
+    progress: bool,
+    total: int,
+) -> list[str]:
+    """Runs the items on the executor ``(name, n_jobs, address)``; each finished pair goes into
+    ``done`` and, fsync'd, into the results file. Returns the failures."""
+    from mibound.bench.executors import make_executor
+
+    failures: list[str] = []
+    pool = make_executor(*pool_spec)
+    handle = open(path, "ab") if path is not None else None  # noqa: SIM115
+    try:
+        for row in pool.imap_unordered(_run_pair, items):
+            if "error" in row:
+                failures.append(f"{row['a']} vs {row['b']}: {row['error']}")
+                continue
+            row["fingerprint"] = fingerprint
+            done[_pair_key(row["a"], row["b"])] = row
+            if handle is not None:
+                line = json.dumps(_plain(row), allow_nan=False, separators=(",", ":"))
+                handle.write((line + "\n").encode())
+                handle.flush()
+                os.fsync(handle.fileno())
+            if progress:
+                import sys
+
+                print(
+                    f"{row['a']} vs {row['b']}: {row['value']:.4f} nats ({len(done)}/{total})",
+                    file=sys.stderr,
+                )
+    finally:
+        pool.close()
+        if handle is not None:
+            handle.close()
+    return failures
+
+
+def _assemble(
+    done: dict[str, dict[str, Any]], names: list[str], notes: list[str]
+) -> tuple[np.ndarray, np.ndarray, dict[str, str], dict[str, str], dict[str, list[str]]]:
+    """The symmetric value and standard-error matrices (NaN diagonal), per-pair kinds, methods
+    and diagnostics (``"*"``: the table's)."""
+    d = len(names)
+    values = np.full((d, d), np.nan)
+    stderr = np.full((d, d), np.nan)
+    kinds: dict[str, str] = {}
+    methods: dict[str, str] = {}
+    diagnostics: dict[str, list[str]] = {}
+    if notes:
+        diagnostics["*"] = notes
+    missing_se = []
+    for i, j in combinations(range(d), 2):
+        key = _pair_key(names[i], names[j])
+        row = done[key]
+        values[i, j] = values[j, i] = row["value"]
+        se = row["stderr"]
+        stderr[i, j] = stderr[j, i] = math.nan if se is None else se
+        if math.isnan(stderr[i, j]):
+            missing_se.append(key)
+        kinds[key] = row["kind"]
+        methods[key] = row["method"]
+        if row["diagnostics"]:
+            diagnostics[key] = row["diagnostics"]
+    if missing_se:
+        diagnostics.setdefault("*", []).append(
+            f"no standard error for {len(missing_se)} pair(s) (e.g. {missing_se[0]}): see "
+            "their diagnostics"
+        )
+    return values, stderr, kinds, methods, diagnostics
+
+
 def pairwise(
     data: Any,
     method: str = "ksg",
@@ -262,24 +395,8 @@ def pairwise(
     method = method.lower()
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1:
         raise InvalidValueError(f"n_jobs: expected a positive integer, got {n_jobs!r}")
-    frame_names = None
-    if type(data).__module__.startswith("pandas") and getattr(data, "ndim", 0) == 2:
-        frame_names = [str(c) for c in data.columns]
-    probe_width = len(frame_names) if frame_names is not None else np.shape(data)[-1]
-    if names is not None:
-        names = [str(n) for n in names]
-        if len(names) != probe_width:
-            raise InvalidValueError(f"names: expected {probe_width} names, got {len(names)}")
-    else:
-        names = frame_names or [str(i) for i in range(probe_width)]
-    if len(set(names)) != len(names):
-        raise InvalidValueError(f"names: expected distinct column names, got {names}")
-    if isinstance(discrete, (list, tuple)) and any(isinstance(v, str) for v in discrete):
-        unknown = [v for v in discrete if v not in names]
-        if unknown:
-            raise InvalidValueError(f"discrete: no column(s) {', '.join(map(str, unknown))}")
-        discrete = [names.index(v) for v in discrete]
-    cols = resolve_columns("data", data, discrete, option="discrete")
+    names = _column_names(data, names)
+    cols = resolve_columns("data", data, _discrete_indices(discrete, names), option="discrete")
     n, d = cols.values.shape
     if d < 2:
         raise InvalidValueError(f"data: expected at least 2 columns, got {d}")
@@ -293,86 +410,18 @@ def pairwise(
     fingerprint = _fingerprint(cols.values, config)
     path = Path(results) if results is not None else None
     done = _read_done(path, fingerprint) if path is not None else {}
-    items = []
-    for i, j in combinations(range(d), 2):
-        a, b = names[i], names[j]
-        if _pair_key(a, b) in done:
-            continue
-        items.append(
-            {
-                "a": a,
-                "b": b,
-                "x": cols.values[:, i],
-                "y": cols.values[:, j],
-                "discrete_x": bool(cols.discrete[i]),
-                "discrete_y": bool(cols.discrete[j]),
-                "method": method,
-                "seed": stream_seed(seed, f"pairwise:{a}:{b}"),
-                "options": options,
-            }
-        )
+    items = _pending_pairs(cols, names, done, method, seed, options)
     failures: list[str] = []
     if items:
-        from mibound.bench.executors import make_executor
-
-        pool = make_executor(executor, n_jobs, address)
-        handle = open(path, "ab") if path is not None else None  # noqa: SIM115
-        try:
-            for row in pool.imap_unordered(_run_pair, items):
-                if "error" in row:
-                    failures.append(f"{row['a']} vs {row['b']}: {row['error']}")
-                    continue
-                row["fingerprint"] = fingerprint
-                done[_pair_key(row["a"], row["b"])] = row
-                if handle is not None:
-                    line = json.dumps(_plain(row), allow_nan=False, separators=(",", ":"))
-                    handle.write((line + "\n").encode())
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                if progress:
-                    import sys
-
-                    print(
-                        f"{row['a']} vs {row['b']}: {row['value']:.4f} nats "
-                        f"({len(done)}/{d * (d - 1) // 2})",
-                        file=sys.stderr,
-                    )
-        finally:
-            pool.close()
-            if handle is not None:
-                handle.close()
+        pool_spec = (executor, n_jobs, address)
+        total = d * (d - 1) // 2
+        failures = _run_pairs(items, pool_spec, path, fingerprint, done, progress, total)
     if failures:
         raise InvalidValueError(
             f"data: {len(failures)} pair(s) failed, first {failures[0]}"
             + (f" (the {len(done)} finished pairs are in {path})" if path is not None else "")
         )
-    values = np.full((d, d), np.nan)
-    stderr = np.full((d, d), np.nan)
-    kinds: dict[str, str] = {}
-    methods: dict[str, str] = {}
-    diagnostics: dict[str, list[str]] = {}
-    if cols.notes:
-        diagnostics["*"] = list(cols.notes)
-    for i, j in combinations(range(d), 2):
-        key = _pair_key(names[i], names[j])
-        row = done[key]
-        values[i, j] = values[j, i] = row["value"]
-        se = row["stderr"]
-        stderr[i, j] = stderr[j, i] = math.nan if se is None else se
-        kinds[key] = row["kind"]
-        methods[key] = row["method"]
-        if row["diagnostics"]:
-            diagnostics[key] = row["diagnostics"]
-    missing_se = [
-        k
-        for k in kinds
-        if math.isnan(stderr[names.index(k.split("|")[0]), names.index(k.split("|")[1])])
-    ]
-    if missing_se:
-        diagnostics.setdefault("*", []).append(
-            f"no standard error for {len(missing_se)} pair(s) (e.g. {missing_se[0]}): see "
-            "their diagnostics"
-        )
+    values, stderr, kinds, methods, diagnostics = _assemble(done, names, list(cols.notes))
     return PairwiseResult(
         names=names,
         values=values,

@@ -59,15 +59,20 @@ def command(
     elif k is not None:
         raise UserError("--k: applies to --method snis only (AIS uses --steps and --chains)")
 
+    ais = None
+    if method == "ais":
+        from mibound.ais import AISOptions
+
+        ais = AISOptions(steps=steps) if chains is None else AISOptions(steps=steps, chains=chains)
+
     def compute(model: Any, encoder: Any, progress: bool) -> Any:
         return sandwich(
             model,
             encoder,
             method=method,  # type: ignore[arg-type]
             k=k,
+            ais=ais,
             n=n,
-            steps=steps,
-            chains=chains,
             seed=options.seed,
             device=options.device,
             dtype=_dtype(options.dtype),

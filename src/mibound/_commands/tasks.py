@@ -28,9 +28,10 @@ def command(family: str | None, as_json: bool) -> None:
 
     if family is not None and family not in tasks.families():
         raise UserError(f"--family: expected one of {', '.join(tasks.families())}, got {family!r}")
-    selected = [tasks.get(name) for name in tasks.names(family)]
-    if as_json:
-        click.echo(json.dumps([task.to_dict() for task in selected], indent=2, allow_nan=False))
+    selected = tasks.summaries(family)  # the table needs no task built (no scipy, no torch)
+    if as_json:  # full records (parameters, descriptions): built tasks
+        records = [tasks.get(summary.name).to_dict() for summary in selected]
+        click.echo(json.dumps(records, indent=2, allow_nan=False))
         return
     from rich.console import Console
     from rich.table import Table
@@ -41,13 +42,13 @@ def command(family: str | None, as_json: bool) -> None:
     table.add_column("dims", justify="right")
     table.add_column("MI", justify="right")
     table.add_column("LI", justify="right")
-    for task in selected:
+    for summary in selected:
         table.add_row(
-            task.name,
-            task.family,
-            f"{task.dim_x}×{task.dim_y}",
-            _number(task.mutual_information, task.mutual_information_stderr),
-            _number(task.lautum_information),
+            summary.name,
+            summary.family,
+            f"{summary.dim_x}×{summary.dim_y}",
+            _number(summary.mutual_information, summary.mutual_information_stderr),
+            _number(summary.lautum_information),
         )
     console = Console()
     if not console.is_terminal:  # pipes and files get whole names, not an 80-column fold

@@ -9,6 +9,7 @@ written last line (the only damage a kill can do) is cut off when the file is re
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -119,6 +120,12 @@ def _run_sandwich(cell: Mapping[str, Any], task: Any) -> dict[str, Any]:
         raise InvalidValueError(
             f"options.encoder: expected 'posterior' or nothing, got {encoder!r}"
         )
+    if cell["method"] == "ais":  # the AIS fields of a flat options table
+        from mibound.ais import AISOptions
+
+        names = [field.name for field in dataclasses.fields(AISOptions)]
+        fields = {name: options.pop(name) for name in names if name in options}
+        options["ais"] = AISOptions(**fields)
     bounds = sandwich(
         model, method=cell["method"], n=int(cell["n"]), seed=int(cell["seed"]), **options
     )

@@ -7,7 +7,7 @@
 ((1000, 20), (1000, 20), 2.0)
 """
 
-from mibound.tasks.base import Task
+from mibound.tasks.base import Task, TaskSummary
 from mibound.tasks.conditional import (
     ConditionalGaussianTask,
     conditional_gaussian,
@@ -15,8 +15,13 @@ from mibound.tasks.conditional import (
     get_conditional,
 )
 from mibound.tasks.discrete import DiscreteTask, binary_symmetric_channel, categorical_copy
-from mibound.tasks.gaussian import GaussianTask, gaussian, gaussian_from_covariance
-from mibound.tasks.latent import LinearGaussianTask, linear_gaussian
+from mibound.tasks.gaussian import (
+    GaussianTask,
+    gaussian,
+    gaussian_from_covariance,
+    gaussian_summary,
+)
+from mibound.tasks.latent import LinearGaussianTask, linear_gaussian, linear_gaussian_summary
 from mibound.tasks.mixed import LabelMixtureTask, UniformShiftTask, label_mixture, uniform_shift
 from mibound.tasks.mixture import (
     GaussianMixtureTask,
@@ -25,8 +30,13 @@ from mibound.tasks.mixture import (
     x_mixture,
 )
 from mibound.tasks.noise import UniformNoiseTask, uniform_noise
-from mibound.tasks.registry import STAIRCASE, families, get, names, register
-from mibound.tasks.student import StudentTTask, student_t, student_t_correction
+from mibound.tasks.registry import STAIRCASE, families, get, names, register, summaries
+from mibound.tasks.student import (
+    StudentTTask,
+    student_t,
+    student_t_correction,
+    student_t_summary,
+)
 from mibound.tasks.transforms import (
     ASINH,
     CUBE,
@@ -36,6 +46,7 @@ from mibound.tasks.transforms import (
     TransformedTask,
     spiral,
     transformed,
+    transformed_summary,
     wiggly,
 )
 
@@ -53,6 +64,7 @@ __all__ = [
     "LinearGaussianTask",
     "StudentTTask",
     "Task",
+    "TaskSummary",
     "Transform",
     "TransformedTask",
     "UniformNoiseTask",
@@ -66,16 +78,21 @@ __all__ = [
     "gaussian_from_covariance",
     "gaussian_mixture",
     "gaussian_mixture_clusters",
+    "gaussian_summary",
     "get",
     "get_conditional",
     "label_mixture",
     "linear_gaussian",
+    "linear_gaussian_summary",
     "names",
     "register",
     "spiral",
     "student_t",
     "student_t_correction",
+    "student_t_summary",
+    "summaries",
     "transformed",
+    "transformed_summary",
     "uniform_noise",
     "uniform_shift",
     "wiggly",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import numbers
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -12,7 +13,7 @@ import numpy as np
 from mibound._checks import InvalidTypeError, InvalidValueError, check_int
 from mibound._checks import check_seed as _check_seed
 
-__all__ = ["Task"]
+__all__ = ["Task", "TaskSummary"]
 
 
 def _format_number(value: float) -> str:
@@ -49,6 +50,23 @@ def _json_float(value: float | None) -> float | str | None:
     if math.isfinite(value):
         return value
     return "inf" if value > 0 else "-inf" if value < 0 else "nan"
+
+
+@dataclass(frozen=True)
+class TaskSummary:
+    """What a listing shows of a task: its name, family, dimensions and truths (nats).
+
+    The registry knows its tasks by summaries so that listing them builds no task (see
+    :func:`mibound.tasks.summaries`); :meth:`Task.summary` gives the same for a built task.
+    """
+
+    name: str
+    family: str
+    dim_x: int
+    dim_y: int
+    mutual_information: float
+    mutual_information_stderr: float = 0.0
+    lautum_information: float | None = None
 
 
 class Task(ABC):
@@ -179,6 +197,18 @@ class Task(ABC):
         return array
 
     # -- records ------------------------------------------------------------------------------
+    def summary(self) -> TaskSummary:
+        """The task's :class:`TaskSummary` (computes a Monte Carlo truth if not yet known)."""
+        return TaskSummary(
+            self.name,
+            self.family,
+            self.dim_x,
+            self.dim_y,
+            self.mutual_information,
+            self.mutual_information_stderr,
+            self.lautum_information,
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable record (infinite values are written as the string ``"inf"``)."""
         return {

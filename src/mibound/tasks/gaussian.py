@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.linalg import solve_triangular
 
 from mibound._checks import InvalidValueError
-from mibound.tasks.base import Task, _check_positive_int, _check_real, _format_number
+from mibound.tasks.base import (
+    Task,
+    TaskSummary,
+    _check_positive_int,
+    _check_real,
+    _format_number,
+)
 
-__all__ = ["GaussianTask", "gaussian", "gaussian_from_covariance"]
+__all__ = ["GaussianTask", "gaussian", "gaussian_from_covariance", "gaussian_summary"]
 
 _LOG_2PI = math.log(2.0 * math.pi)
 
@@ -29,6 +35,8 @@ def _log_det(chol: np.ndarray) -> float:
 
 def _mahalanobis(v: np.ndarray, chol: np.ndarray) -> np.ndarray:
     """Squared Mahalanobis norms ``v_i^T Σ^{-1} v_i`` for rows v_i, with Σ = L L^T."""
+    from scipy.linalg import solve_triangular  # scipy on first use: listing tasks stays fast
+
     inverse = solve_triangular(chol, np.eye(chol.shape[0]), lower=True, check_finite=False)
     # Small matrices: einsum's single-threaded loop beats a multithreaded BLAS call on busy CPUs.
     z = np.einsum("nj,ij->ni", v, inverse) if v.shape[1] <= 16 else v @ inverse.T
@@ -42,6 +50,8 @@ def _gaussian_log_density(v: np.ndarray, chol: np.ndarray) -> np.ndarray:
 
 def canonical_correlations(covariance: np.ndarray, dim_x: int) -> np.ndarray:
     r"""Canonical correlations ρ_i: singular values of :math:`L_x^{-1} Σ_{xy} L_y^{-T}`."""
+    from scipy.linalg import solve_triangular
+
     lx = _cholesky("covariance[:dim_x, :dim_x]", covariance[:dim_x, :dim_x])
     ly = _cholesky("covariance[dim_x:, dim_x:]", covariance[dim_x:, dim_x:])
     whitened = solve_triangular(lx, covariance[:dim_x, dim_x:], lower=True)
@@ -49,7 +59,52 @@ def canonical_correlations(covariance: np.ndarray, dim_x: int) -> np.ndarray:
     return np.linalg.svd(whitened, compute_uv=False)
 
 
-def _structure(
+@dataclass(frozen=True)
+class _Layout:
+    """A unit-variance correlation structure: ``pairs`` pairs (x_i, y_i) with correlation ``rho``
+    (all else independent), or every pair of coordinates at ``rho`` when ``pairs`` is None."""
+
+    dim_x: int
+    dim_y: int
+    rho: float
+    pairs: int | None
+    suffix: str
+    params: dict[str, Any]
+    text: str
+
+    def covariance(self) -> np.ndarray:
+        d = self.dim_x + self.dim_y
+        if self.pairs is None:
+            return np.full((d, d), self.rho) + (1.0 - self.rho) * np.eye(d)
+        cov = np.eye(d)
+        for i in range(self.pairs):
+            cov[i, self.dim_x + i] = cov[self.dim_x + i, i] = self.rho
+        return cov
+
+    def squared_canonical_correlations(self) -> list[float]:
+        r"""The non-zero :math:`ρ_i^2` in closed form.
+
+        Pairs: k times ρ². Dense: :math:`Σ_{xy} = ρ \mathbf 1 \mathbf 1^\top` has rank one and
+        :math:`\mathbf 1^\top Σ_{xx}^{-1} \mathbf 1 = m / (1 + (m - 1) ρ)`, so the one canonical
+        correlation is :math:`ρ_1^2 = ρ^2 m n / ((1 + (m-1) ρ)(1 + (n-1) ρ))`.
+        """
+        rho2 = self.rho * self.rho
+        if self.pairs is not None:
+            return [rho2] * self.pairs
+        m, n = self.dim_x, self.dim_y
+        return [rho2 * m * n / ((1.0 + (m - 1) * self.rho) * (1.0 + (n - 1) * self.rho))]
+
+
+def _dense_layout(dim_x: int, dim_y: int, rho: float | None) -> _Layout:
+    d = dim_x + dim_y
+    rho = _check_real("rho", rho, -1.0 / (d - 1), 1.0)
+    params = {"dim_x": dim_x, "dim_y": dim_y, "rho": rho, "structure": "dense"}
+    text = f"every pair of the {d} coordinates has correlation {rho:g}"
+    suffix = f"dense-{dim_x}x{dim_y}-rho-{_format_number(rho)}"
+    return _Layout(dim_x, dim_y, rho, None, suffix, params, text)
+
+
+def _layout(
     dim_x: int,
     dim_y: int,
     *,
@@ -57,24 +112,18 @@ def _structure(
     mi: float | None,
     pairs: int | None,
     dense: bool,
-) -> tuple[np.ndarray, str, dict[str, Any], str]:
-    """The correlation matrix, the name suffix, the parameters and a description."""
+) -> _Layout:
+    """The checked correlation structure with its name suffix, parameters and description."""
     dim_x = _check_positive_int("dim_x", dim_x)
     dim_y = _check_positive_int("dim_y", dim_y)
     if (rho is None) == (mi is None):
         raise InvalidValueError(
             f"rho, mi: expected exactly one of them, got rho={rho!r}, mi={mi!r}"
         )
-    d = dim_x + dim_y
-    dims = f"{dim_x}x{dim_y}"
     if dense:
         if pairs is not None or mi is not None:
             raise InvalidValueError("pairs, mi: not used with dense=True (give rho only)")
-        rho = _check_real("rho", rho, -1.0 / (d - 1), 1.0)
-        cov = np.full((d, d), rho) + (1.0 - rho) * np.eye(d)
-        params = {"dim_x": dim_x, "dim_y": dim_y, "rho": rho, "structure": "dense"}
-        text = f"every pair of the {d} coordinates has correlation {rho:g}"
-        return cov, f"dense-{dims}-rho-{_format_number(rho)}", params, text
+        return _dense_layout(dim_x, dim_y, rho)
     most = min(dim_x, dim_y)
     k = most if pairs is None else _check_positive_int("pairs", pairs)
     if k > most:
@@ -86,16 +135,20 @@ def _structure(
     else:
         rho = _check_real("rho", rho, -1.0, 1.0)
         label = f"rho-{_format_number(rho)}"
-    cov = np.eye(d)
-    for i in range(k):
-        cov[i, dim_x + i] = cov[dim_x + i, i] = rho
     params = {"dim_x": dim_x, "dim_y": dim_y, "rho": rho, "pairs": k, "structure": "pairs"}
     if mi is not None:
         params["mi"] = mi
     text = f"x_i and y_i have correlation {rho:.6g} for i < {k}, all else independent"
-    if k == most:
-        return cov, f"{dims}-{label}", params, text
-    return cov, f"sparse-{dims}-pairs-{k}-{label}", params, text
+    dims = f"{dim_x}x{dim_y}"
+    suffix = f"{dims}-{label}" if k == most else f"sparse-{dims}-pairs-{k}-{label}"
+    return _Layout(dim_x, dim_y, rho, k, suffix, params, text)
+
+
+def _gaussian_truths(layout: _Layout) -> tuple[float, float]:
+    """MI and Lautum information of the layout's normal, from its canonical correlations."""
+    rho2 = layout.squared_canonical_correlations()
+    mi = -0.5 * sum(math.log1p(-r) for r in rho2)
+    return mi, sum(r / (1.0 - r) for r in rho2) - mi
 
 
 class GaussianTask(Task):
@@ -211,13 +264,38 @@ def gaussian(
         https://arxiv.org/abs/2306.11078.
     """
     dim_y = dim_x if dim_y is None else dim_y
-    cov, suffix, params, text = _structure(dim_x, dim_y, rho=rho, mi=mi, pairs=pairs, dense=dense)
+    layout = _layout(dim_x, dim_y, rho=rho, mi=mi, pairs=pairs, dense=dense)
     return GaussianTask(
-        cov,
+        layout.covariance(),
         dim_x,
-        name=f"gaussian-{suffix}",
-        params=params,
-        description=f"Multivariate normal, unit variances: {text}.",
+        name=f"gaussian-{layout.suffix}",
+        params=layout.params,
+        description=f"Multivariate normal, unit variances: {layout.text}.",
+    )
+
+
+def gaussian_summary(
+    dim_x: int,
+    dim_y: int | None = None,
+    *,
+    rho: float | None = None,
+    mi: float | None = None,
+    pairs: int | None = None,
+    dense: bool = False,
+) -> TaskSummary:
+    r"""The summary of ``gaussian(...)`` with the same arguments, without building the task.
+
+    .. math:: I = -\tfrac12 \sum_i \log(1 - ρ_i^2), \qquad
+        LI = \sum_i \frac{ρ_i^2}{1 - ρ_i^2} - I
+
+    with the canonical correlations in closed form (see :func:`gaussian`): k times ρ for
+    pairs, one :math:`ρ_1^2 = ρ^2 m n / ((1 + (m-1) ρ)(1 + (n-1) ρ))` when dense.
+    """
+    dim_y = dim_x if dim_y is None else dim_y
+    layout = _layout(dim_x, dim_y, rho=rho, mi=mi, pairs=pairs, dense=dense)
+    mi_value, lautum = _gaussian_truths(layout)
+    return TaskSummary(
+        f"gaussian-{layout.suffix}", "gaussian", layout.dim_x, layout.dim_y, mi_value, 0.0, lautum
     )
 
 

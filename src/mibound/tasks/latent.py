@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from mibound.tasks.base import _check_positive_int, _check_real, _format_number
+from mibound.tasks.base import TaskSummary, _check_positive_int, _check_real, _format_number
 from mibound.tasks.gaussian import GaussianTask
 
-__all__ = ["LinearGaussianTask", "linear_gaussian"]
+__all__ = ["LinearGaussianTask", "linear_gaussian", "linear_gaussian_summary"]
 
 
 class LinearGaussianTask(GaussianTask):
@@ -42,6 +44,22 @@ class LinearGaussianTask(GaussianTask):
         return x, z
 
 
+def _checked(
+    k: int, d: int, mi: float, sigma: float, seed: int
+) -> tuple[str, int, int, float, float]:
+    """The task's name and the checked ``k, d, mi, sigma``."""
+    k = _check_positive_int("k", k)
+    d = _check_positive_int("d", d)
+    mi = _check_real("mi", mi, 0.0, float("inf"))
+    sigma = _check_real("sigma", sigma, 0.0, float("inf"))
+    name = f"linear-gaussian-k-{k}-d-{d}-mi-{_format_number(mi)}"
+    if sigma != 1.0:
+        name += f"-sigma-{_format_number(sigma)}"
+    if seed != 0:
+        name += f"-seed-{seed}"
+    return name, k, d, mi, sigma
+
+
 def linear_gaussian(
     k: int, d: int, *, mi: float, sigma: float = 1.0, seed: int = 0
 ) -> LinearGaussianTask:
@@ -57,16 +75,8 @@ def linear_gaussian(
     """
     from mibound.models import LinearGaussian
 
-    k = _check_positive_int("k", k)
-    d = _check_positive_int("d", d)
-    mi = _check_real("mi", mi, 0.0, float("inf"))
-    sigma = _check_real("sigma", sigma, 0.0, float("inf"))
+    name, k, d, mi, sigma = _checked(k, d, mi, sigma, seed)
     model = LinearGaussian.with_mutual_information(mi, k, d, sigma=sigma, seed=seed)
-    name = f"linear-gaussian-k-{k}-d-{d}-mi-{_format_number(mi)}"
-    if sigma != 1.0:
-        name += f"-sigma-{_format_number(sigma)}"
-    if seed != 0:
-        name += f"-seed-{seed}"
     return LinearGaussianTask(
         model,
         name=name,
@@ -76,3 +86,19 @@ def linear_gaussian(
             f"dimensions; x is x, z is y; {mi:g} nats."
         ),
     )
+
+
+def linear_gaussian_summary(
+    k: int, d: int, *, mi: float, sigma: float = 1.0, seed: int = 0
+) -> TaskSummary:
+    r"""The summary of ``linear_gaussian(...)`` with the same arguments, without building W.
+
+    W has k orthogonal columns of norm s with :math:`\tfrac12 \log(1 + s^2/σ^2) = I/k`, so
+    :math:`\|W\|_F^2 / σ^2 = k (e^{2I/k} - 1)` and
+
+    .. math:: LI = k \,\mathrm{expm1}(2 I / k) - I
+
+    whatever the rotation (that is, whatever the seed); the MI is ``mi``.
+    """
+    name, k, d, mi, _ = _checked(k, d, mi, sigma, seed)
+    return TaskSummary(name, "linear-gaussian", d, k, mi, 0.0, k * math.expm1(2.0 * mi / k) - mi)

@@ -7,7 +7,6 @@ import math
 from typing import Any
 
 import numpy as np
-from scipy.special import logsumexp
 
 from mibound._checks import InvalidValueError
 from mibound.tasks.base import Task, _check_positive_int, _check_real, _format_number
@@ -140,6 +139,8 @@ class GaussianMixtureTask(Task):
         return v[:, : self.dim_x], v[:, self.dim_x :]
 
     def _log_mixture(self, v: np.ndarray, means: np.ndarray, chols: list[np.ndarray]) -> np.ndarray:
+        from scipy.special import logsumexp  # scipy on first use: listing tasks stays fast
+
         terms = [
             math.log(w) + _gaussian_log_density(v - mu, chol)
             for w, mu, chol in zip(self.weights, means, chols, strict=True)

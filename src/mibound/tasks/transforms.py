@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from scipy.special import ndtr, ndtri
 
 from mibound._checks import InvalidTypeError, InvalidValueError
-from mibound.tasks.base import Task, _check_real, _format_number
+from mibound.tasks.base import Task, TaskSummary, _check_real, _format_number
 
 __all__ = [
     "ASINH",
@@ -22,6 +22,7 @@ __all__ = [
     "TransformedTask",
     "spiral",
     "transformed",
+    "transformed_summary",
     "wiggly",
 ]
 
@@ -79,6 +80,18 @@ def _half_cube_inverse(v: Array) -> Array:
     return np.sign(v) * np.abs(v) ** (2.0 / 3.0)
 
 
+def _normal_cdf(v: Array) -> Array:
+    from scipy.special import ndtr  # scipy on first use: listing tasks stays fast
+
+    return ndtr(v)
+
+
+def _normal_quantile(v: Array) -> Array:
+    from scipy.special import ndtri
+
+    return ndtri(v)
+
+
 CUBE = Transform("cube", _cube, np.cbrt, description="x ↦ x³ elementwise")
 HALF_CUBE = Transform(
     "half-cube", _half_cube, _half_cube_inverse, description="x ↦ x·|x|^{1/2} elementwise"
@@ -86,8 +99,8 @@ HALF_CUBE = Transform(
 ASINH = Transform("asinh", np.arcsinh, np.sinh, description="x ↦ asinh(x) elementwise")
 NORMAL_CDF = Transform(
     "normal-cdf",
-    ndtr,
-    ndtri,
+    _normal_cdf,
+    _normal_quantile,
     description="x ↦ Φ(x) elementwise (uniform margins for unit-variance normal margins; "
     "float64 resolution limits the inverse beyond |x| ≈ 8)",
 )
@@ -162,6 +175,36 @@ def _wiggly_inverse(v: Array, a: float, b: float) -> Array:
     return x
 
 
+def _checked_name(
+    base: str,
+    dim_x: int,
+    dim_y: int,
+    x_map: Transform | None,
+    y_map: Transform | None,
+    name: str | None,
+) -> str:
+    """Checks the maps against the base task's dimensions; the transformed task's name."""
+    for side, tmap, dim in (("x_map", x_map, dim_x), ("y_map", y_map, dim_y)):
+        if tmap is not None and not isinstance(tmap, Transform):
+            raise InvalidTypeError(
+                f"{side}: expected a Transform or None, got {type(tmap).__name__}"
+            )
+        if tmap is not None and dim < tmap.min_dim:
+            raise InvalidValueError(
+                f"{side}: {tmap.name!r} needs dimension >= {tmap.min_dim}, "
+                f"got {dim} for task {base!r}"
+            )
+    if x_map is None and y_map is None:
+        raise InvalidValueError("x_map, y_map: expected at least one transform, got none")
+    if name is not None:
+        return name
+    if x_map is not None and y_map is not None and x_map.name == y_map.name:
+        return f"{x_map.name}({base})"
+    parts = [] if x_map is None else [f"{x_map.name}-x"]
+    parts += [] if y_map is None else [f"{y_map.name}-y"]
+    return f"{'-'.join(parts)}({base})"
+
+
 class TransformedTask(Task):
     r"""A task whose x and/or y went through invertible maps: :math:`(f(x), g(y))`.
 
@@ -185,29 +228,7 @@ class TransformedTask(Task):
     ) -> None:
         if not isinstance(base, Task):
             raise InvalidTypeError(f"task: expected a Task, got {type(base).__name__}")
-        for side, tmap, dim in (("x_map", x_map, base.dim_x), ("y_map", y_map, base.dim_y)):
-            if tmap is not None and not isinstance(tmap, Transform):
-                raise InvalidTypeError(
-                    f"{side}: expected a Transform or None, got {type(tmap).__name__}"
-                )
-            if tmap is not None and dim < tmap.min_dim:
-                raise InvalidValueError(
-                    f"{side}: {tmap.name!r} needs dimension >= {tmap.min_dim}, "
-                    f"got {dim} for task {base.name!r}"
-                )
-        if x_map is None and y_map is None:
-            raise InvalidValueError("x_map, y_map: expected at least one transform, got none")
-        if name is None:
-            if x_map is not None and y_map is not None and x_map.name == y_map.name:
-                prefix = x_map.name
-            else:
-                parts = []
-                if x_map is not None:
-                    parts.append(f"{x_map.name}-x")
-                if y_map is not None:
-                    parts.append(f"{y_map.name}-y")
-                prefix = "-".join(parts)
-            name = f"{prefix}({base.name})"
+        name = _checked_name(base.name, base.dim_x, base.dim_y, x_map, y_map, name)
         params: dict[str, Any] = {
             "base": base.name,
             "base_family": base.family,
@@ -291,3 +312,16 @@ def transformed(
         ('asinh(gaussian-2x2-rho-0.5)', True)
     """
     return TransformedTask(task, x_map, y_map, name=name)
+
+
+def transformed_summary(
+    base: TaskSummary,
+    *,
+    x_map: Transform | None = None,
+    y_map: Transform | None = None,
+    name: str | None = None,
+) -> TaskSummary:
+    """The summary of ``transformed(task, ...)`` from the base task's summary: the same truths
+    (invertible maps leave MI and Lautum information unchanged), the transformed name."""
+    name = _checked_name(base.name, base.dim_x, base.dim_y, x_map, y_map, name)
+    return dataclasses.replace(base, name=name, family="transformed")
