@@ -21,6 +21,7 @@ __all__ = [
     "MissingDependencyError",
     "check_bool",
     "check_int",
+    "check_knn_options",
     "check_number",
     "check_seed",
     "error_name",
@@ -85,6 +86,24 @@ def check_int(name: str, value: object, minimum: int | None = 1) -> int:
     if minimum is not None and value < minimum:
         raise InvalidValueError(f"{name}: expected an integer >= {minimum}, got {value!r}")
     return int(value)
+
+
+def check_knn_options(k: object, noise: object, n_jobs: object) -> int:
+    """Checks the options the k-NN estimators share; returns ``k`` as an int.
+
+    Raises:
+        InvalidValueError: ``k`` not a positive integer, ``noise`` not a finite number >= 0,
+            ``n_jobs`` not a non-zero integer (-1: all cores).
+    """
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
+        raise InvalidValueError(f"k: expected a positive integer, got {k!r}")
+    if not isinstance(noise, numbers.Real) or not (float(noise) >= 0 and math.isfinite(noise)):
+        raise InvalidValueError(f"noise: expected a finite number >= 0, got {noise!r}")
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0:
+        raise InvalidValueError(
+            f"n_jobs: expected a non-zero integer (-1 for all cores), got {n_jobs!r}"
+        )
+    return int(k)
 
 
 def check_seed(seed: object) -> int:

@@ -7,10 +7,15 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Z95", "mean_stderr"]
+__all__ = ["Z95", "interval95", "mean_stderr"]
 
 #: The 97.5% quantile of the standard normal: ``ci = value ± Z95 * stderr``.
 Z95 = 1.959963984540054
+
+
+def interval95(value: float, stderr: float) -> tuple[float, float]:
+    """The normal 95% interval ``(value - Z95 * stderr, value + Z95 * stderr)``."""
+    return value - Z95 * stderr, value + Z95 * stderr
 
 
 def mean_stderr(values: Any) -> tuple[float, float]:

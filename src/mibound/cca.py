@@ -11,7 +11,7 @@ from scipy.special import digamma
 from mibound import diagnostics as _diagnostics
 from mibound._checks import InvalidTypeError, InvalidValueError
 from mibound._inputs import as_pair, power_of_two_scale, row_groups
-from mibound._stats import Z95
+from mibound._stats import Z95, interval95
 from mibound.results import Estimate
 
 __all__ = ["gaussian", "gaussian_bias"]
@@ -89,25 +89,8 @@ def gaussian(x: Any, y: Any, *, bias_correction: bool = True) -> Estimate:
             f"x, y: the Gaussian (CCA) estimate needs more samples than dimensions, "
             f"n > d_x + d_y = {dx + dy}, got n = {n}"
         )
-    z = np.concatenate([xa, ya], axis=1)
-    z = z - z.mean(axis=0)
-    z = z / z.std(axis=0)
-    corr = z.T @ z / n
-    chol: dict[str, Any] = {}
-    for name, block in (("x", corr[:dx, :dx]), ("y", corr[dx:, dx:]), ("x, y", corr)):
-        try:
-            chol[name] = np.linalg.cholesky(block)
-        except np.linalg.LinAlgError:
-            chol[name] = None
-        if chol[name] is None or np.min(np.abs(np.diag(chol[name]))) < 1e-7:
-            if name == "x, y":
-                raise InvalidValueError(
-                    "x, y: x and y are (nearly) perfectly linearly dependent: a canonical "
-                    "correlation is 1 and the Gaussian MI is infinite"
-                )
-            raise InvalidValueError(
-                f"{name}: columns are (nearly) linearly dependent; drop redundant columns"
-            )
+    z, corr = _standardised_correlation(np.concatenate([xa, ya], axis=1))
+    chol = _cholesky_blocks(corr, dx)
     # Canonical correlations: singular values of Lx^{-1} Rxy Ly^{-T}.
     whitened = np.linalg.solve(chol["x"], corr[:dx, dx:])
     whitened = np.linalg.solve(chol["y"], whitened.T).T
@@ -115,29 +98,16 @@ def gaussian(x: Any, y: Any, *, bias_correction: bool = True) -> Estimate:
     uncorrected = float(-0.5 * np.sum(np.log1p(-(rho**2))))
     bias = gaussian_bias(n, dx, dy)
     value = uncorrected - bias if bias_correction else uncorrected
-
-    # Influence function of 1/2 [logdet Rxx + logdet Ryy - logdet R] at each sample:
-    # 1/2 [x' Rxx^-1 x + y' Ryy^-1 y - z' R^-1 z] (up to a constant, which the variance ignores).
-    def quad(block_chol: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        w = np.linalg.solve(block_chol, cols.T)
-        return np.sum(w * w, axis=0)
-
-    influence = 0.5 * (
-        quad(chol["x"], z[:, :dx]) + quad(chol["y"], z[:, dx:]) - quad(chol["x, y"], z)
-    )
-    variance = float(np.var(influence, ddof=1)) / n + dx * dy / (2.0 * n**2)
-    stderr = math.sqrt(variance)
+    stderr = _delta_method_stderr(chol, z, dx, dy)
     diagnostics = [
         d
         for d in (
             _diagnostics.non_gaussian(xa, ya),
             _diagnostics.duplicates(n, row_groups(xa, ya)[1], method="gaussian"),
+            _diagnostics.negative(value, value + Z95 * stderr, kind="estimate"),
         )
         if d
     ]
-    below = _diagnostics.negative(value, value + Z95 * stderr, kind="estimate")
-    if below:
-        diagnostics.append(below)
     if not bias_correction and bias > 0.5 * stderr and bias > 0.01:
         diagnostics.append(
             f"small-sample bias: +{bias:.3f} nats (about d_x d_y / 2n) for Gaussian data, not "
@@ -146,31 +116,97 @@ def gaussian(x: Any, y: Any, *, bias_correction: bool = True) -> Estimate:
     return Estimate(
         value=value,
         stderr=stderr,
-        ci=(value - Z95 * stderr, value + Z95 * stderr),
+        ci=interval95(value, stderr),
         kind="estimate",
         method="gaussian",
         n=n,
         diagnostics=diagnostics,
-        settings={
-            "canonical_correlations": rho.tolist(),
-            "bias_correction": bias if bias_correction else 0.0,
-            "gaussian_bias": bias,
-            "uncorrected_value": uncorrected,
-            "interval_covers": (
-                "sampling noise of the value (delta method); the Gaussian small-sample bias "
-                + ("is subtracted" if bias_correction else "is not subtracted")
-                + "; the bias for non-Gaussian data is not covered"
-            ),
-            "stderr_method": (
-                "nonparametric delta method (influence function of the log-determinants) "
-                "plus the chi-square null term d_x d_y / (2 n^2)"
-            ),
-            "note": (
-                "MI of the Gaussian with the sample covariance: exact for jointly Gaussian "
-                "data, not a bound otherwise"
-            ),
-        },
+        settings=_settings(rho, bias, bias_correction, uncorrected),
     )
+
+
+def _standardised_correlation(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The columns centred and scaled to unit variance, and their correlation matrix."""
+    v = v - v.mean(axis=0)
+    v = v / v.std(axis=0)
+    return v, v.T @ v / v.shape[0]
+
+
+def _checked_cholesky(matrix: np.ndarray, singular: str) -> np.ndarray:
+    """The Cholesky factor of a correlation block; ``singular`` is the error's message when
+    the block is (nearly) singular (a pivot below 1e-7)."""
+    try:
+        factor = np.linalg.cholesky(matrix)
+    except np.linalg.LinAlgError:
+        raise InvalidValueError(singular) from None
+    if np.min(np.abs(np.diag(factor))) < 1e-7:
+        raise InvalidValueError(singular)
+    return factor
+
+
+def _quadratic_forms(chol: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    r"""The quadratic forms :math:`v_i^\top R^{-1} v_i` of the rows, with :math:`R = L L^\top`.
+
+    They make the influence function of a log-determinant (up to a constant), whose variance
+    gives the delta-method standard errors here and in
+    :func:`mibound.conditional.conditional_gaussian`.
+    """
+    w = np.linalg.solve(chol, rows.T)
+    return np.sum(w * w, axis=0)
+
+
+def _cholesky_blocks(corr: np.ndarray, dx: int) -> dict[str, np.ndarray]:
+    """Cholesky factors of R_xx, R_yy and R; a (nearly) singular one is an error naming it."""
+    redundant = "columns are (nearly) linearly dependent; drop redundant columns"
+    return {
+        "x": _checked_cholesky(corr[:dx, :dx], f"x: {redundant}"),
+        "y": _checked_cholesky(corr[dx:, dx:], f"y: {redundant}"),
+        "x, y": _checked_cholesky(
+            corr,
+            "x, y: x and y are (nearly) perfectly linearly dependent: a canonical correlation "
+            "is 1 and the Gaussian MI is infinite",
+        ),
+    }
+
+
+def _delta_method_stderr(chol: dict[str, np.ndarray], z: np.ndarray, dx: int, dy: int) -> float:
+    """The delta-method standard error plus the chi-square null term d_x d_y / (2 n^2).
+
+    The influence function of 1/2 [logdet Rxx + logdet Ryy - logdet R] at each sample is
+    1/2 [x' Rxx^-1 x + y' Ryy^-1 y - z' R^-1 z] (up to a constant, which the variance ignores).
+    """
+    n = z.shape[0]
+    influence = 0.5 * (
+        _quadratic_forms(chol["x"], z[:, :dx])
+        + _quadratic_forms(chol["y"], z[:, dx:])
+        - _quadratic_forms(chol["x, y"], z)
+    )
+    variance = float(np.var(influence, ddof=1)) / n + dx * dy / (2.0 * n**2)
+    return math.sqrt(variance)
+
+
+def _settings(
+    rho: np.ndarray, bias: float, bias_correction: bool, uncorrected: float
+) -> dict[str, Any]:
+    return {
+        "canonical_correlations": rho.tolist(),
+        "bias_correction": bias if bias_correction else 0.0,
+        "gaussian_bias": bias,
+        "uncorrected_value": uncorrected,
+        "interval_covers": (
+            "sampling noise of the value (delta method); the Gaussian small-sample bias "
+            + ("is subtracted" if bias_correction else "is not subtracted")
+            + "; the bias for non-Gaussian data is not covered"
+        ),
+        "stderr_method": (
+            "nonparametric delta method (influence function of the log-determinants) "
+            "plus the chi-square null term d_x d_y / (2 n^2)"
+        ),
+        "note": (
+            "MI of the Gaussian with the sample covariance: exact for jointly Gaussian "
+            "data, not a bound otherwise"
+        ),
+    }
 
 
 def gaussian_bias(n: int, dx: int, dy: int) -> float:

@@ -12,8 +12,13 @@ from mibound import _neighbours
 from mibound._checks import InvalidTypeError, InvalidValueError
 from mibound._discrete_columns import Columns, resolve_columns
 from mibound._random import numpy_rng
-from mibound._stats import Z95
-from mibound.cca import gaussian_bias
+from mibound._stats import interval95
+from mibound.cca import (
+    _checked_cholesky,
+    _quadratic_forms,
+    _standardised_correlation,
+    gaussian_bias,
+)
 from mibound.discrete import category_codes
 from mibound.results import Estimate
 
@@ -29,14 +34,18 @@ def _resolve_triple(
         resolve_columns(name, value, spec)
         for name, value, spec in zip(("x", "y", "z"), (x, y, z), discrete, strict=True)
     ]
-    n = cols[0].values.shape[0]
-    for name, c in zip(("y", "z"), cols[1:], strict=True):
-        if c.values.shape[0] != n:
+    _same_rows(*(c.values for c in cols))
+    return cols[0], cols[1], cols[2]
+
+
+def _same_rows(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> None:
+    n = x.shape[0]
+    for name, values in (("y", y), ("z", z)):
+        if values.shape[0] != n:
             raise InvalidValueError(
                 f"{name}: expected the same number of samples (rows) as x, {n}, "
-                f"got {c.values.shape[0]}"
+                f"got {values.shape[0]}"
             )
-    return cols[0], cols[1], cols[2]
 
 
 def conditional(
@@ -143,7 +152,7 @@ def _neural_difference(
     return Estimate(
         value=value,
         stderr=stderr,
-        ci=(value - Z95 * stderr, value + Z95 * stderr),
+        ci=interval95(value, stderr),
         kind="estimate",
         method=f"{method}-difference",
         n=x.shape[0],
@@ -291,7 +300,7 @@ def _ksg_columns(
     return Estimate(
         value=value,
         stderr=stderr,
-        ci=(value - Z95 * stderr, value + Z95 * stderr),
+        ci=interval95(value, stderr),
         kind="estimate",
         method="ksg-conditional",
         n=n,
@@ -363,7 +372,7 @@ def _plugin_conditional(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> Estimate
     return Estimate(
         value=value,
         stderr=stderr,
-        ci=(value - Z95 * stderr, value + Z95 * stderr),
+        ci=interval95(value, stderr),
         kind="estimate",
         method="plugin-conditional",
         n=n,
@@ -376,6 +385,35 @@ def _plugin_conditional(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> Estimate
             "stderr_method": "delta method plus the chi-square null term df / (2 N^2)",
         },
     )
+
+
+def _checked_block(corr: np.ndarray, name: str, idx: np.ndarray) -> np.ndarray:
+    """The Cholesky factor of the correlation block of ``name`` ("xz", "yz", "z" or "xyz")."""
+    if name == "xyz":
+        singular = (
+            "x, y, z: x and y are (nearly) perfectly linearly dependent given z: a "
+            "partial canonical correlation is 1 and the Gaussian conditional MI is infinite"
+        )
+    else:
+        singular = f"{name[0]}, z: columns are (nearly) linearly dependent; drop redundant columns"
+    return _checked_cholesky(corr[np.ix_(idx, idx)], singular)
+
+
+def _partial_canonical_correlations(
+    corr: np.ndarray, ix: np.ndarray, iy: np.ndarray, iz: np.ndarray
+) -> np.ndarray:
+    r"""CCA of the partial correlation blocks given z: the singular values of
+    :math:`L_x^{-1} R_{xy|z} L_y^{-\top}`, with
+    :math:`R_{ab|z} = R_{ab} - R_{az} R_{zz}^{-1} R_{zb}` and :math:`L_a L_a^\top = R_{aa|z}`."""
+    rzz_inv = np.linalg.inv(corr[np.ix_(iz, iz)])
+
+    def partial(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return corr[np.ix_(a, b)] - corr[np.ix_(a, iz)] @ rzz_inv @ corr[np.ix_(iz, b)]
+
+    lx = np.linalg.cholesky(partial(ix, ix))
+    ly = np.linalg.cholesky(partial(iy, iy))
+    whitened = np.linalg.solve(ly, np.linalg.solve(lx, partial(ix, iy)).T).T
+    return np.clip(np.linalg.svd(whitened, compute_uv=False), 0.0, 1.0)
 
 
 def conditional_gaussian(x: Any, y: Any, z: Any) -> Estimate:
@@ -421,79 +459,34 @@ def conditional_gaussian(x: Any, y: Any, z: Any) -> Estimate:
     """
     from mibound._inputs import as_samples
 
-    xa = as_samples("x", x)
-    ya = as_samples("y", y)
-    za = as_samples("z", z)
+    xa, ya, za = (as_samples(name, a) for name, a in (("x", x), ("y", y), ("z", z)))
+    _same_rows(xa, ya, za)
     n = xa.shape[0]
-    for name, arr in (("y", ya), ("z", za)):
-        if arr.shape[0] != n:
-            raise InvalidValueError(
-                f"{name}: expected the same number of samples (rows) as x, {n}, got {arr.shape[0]}"
-            )
     dx, dy, dz = xa.shape[1], ya.shape[1], za.shape[1]
     if n <= dx + dy + dz:
         raise InvalidValueError(
             f"x, y, z: the Gaussian conditional MI needs n > d_x + d_y + d_z = {dx + dy + dz}, "
             f"got n = {n}"
         )
-    v = np.concatenate([xa, ya, za], axis=1)
-    v = v - v.mean(axis=0)
-    v = v / v.std(axis=0)
-    corr = v.T @ v / n
-    ix = np.arange(dx)
-    iy = np.arange(dx, dx + dy)
-    iz = np.arange(dx + dy, dx + dy + dz)
-    blocks = {
-        "xz": np.r_[ix, iz],
-        "yz": np.r_[iy, iz],
-        "z": iz,
-        "xyz": np.arange(dx + dy + dz),
-    }
-    chol: dict[str, np.ndarray] = {}
-    for name, idx in blocks.items():
-        try:
-            c = np.linalg.cholesky(corr[np.ix_(idx, idx)])
-        except np.linalg.LinAlgError:
-            c = None
-        if c is None or np.min(np.abs(np.diag(c))) < 1e-7:
-            if name == "xyz":
-                raise InvalidValueError(
-                    "x, y, z: x and y are (nearly) perfectly linearly dependent given z: a "
-                    "partial canonical correlation is 1 and the Gaussian conditional MI is infinite"
-                )
-            raise InvalidValueError(
-                f"{name[0]}, z: columns are (nearly) linearly dependent; drop redundant columns"
-            )
-        chol[name] = c
+    v, corr = _standardised_correlation(np.concatenate([xa, ya, za], axis=1))
+    ix, iy, iz = np.arange(dx), np.arange(dx, dx + dy), np.arange(dx + dy, dx + dy + dz)
+    blocks = {"xz": np.r_[ix, iz], "yz": np.r_[iy, iz], "z": iz, "xyz": np.arange(dx + dy + dz)}
+    chol = {name: _checked_block(corr, name, idx) for name, idx in blocks.items()}
     logdet = {name: 2.0 * float(np.sum(np.log(np.diag(c)))) for name, c in chol.items()}
     uncorrected = 0.5 * (logdet["xz"] + logdet["yz"] - logdet["z"] - logdet["xyz"])
     # The exact Gaussian small-sample bias, as for mibound.gaussian (the chain rule holds for it).
     bias = gaussian_bias(n, dx, dy + dz) - gaussian_bias(n, dx, dz)
     value = uncorrected - bias
-
-    # Partial canonical correlations: CCA of the partial correlation blocks given z.
-    rzz_inv = np.linalg.inv(corr[np.ix_(iz, iz)])
-
-    def partial(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return corr[np.ix_(a, b)] - corr[np.ix_(a, iz)] @ rzz_inv @ corr[np.ix_(iz, b)]
-
-    lx = np.linalg.cholesky(partial(ix, ix))
-    ly = np.linalg.cholesky(partial(iy, iy))
-    whitened = np.linalg.solve(ly, np.linalg.solve(lx, partial(ix, iy)).T).T
-    rho = np.clip(np.linalg.svd(whitened, compute_uv=False), 0.0, 1.0)
-
-    def quad(name: str) -> np.ndarray:
-        w = np.linalg.solve(chol[name], v[:, blocks[name]].T)
-        return np.sum(w * w, axis=0)
-
-    influence = 0.5 * (quad("xz") + quad("yz") - quad("z") - quad("xyz"))
+    rho = _partial_canonical_correlations(corr, ix, iy, iz)
+    quad = {name: _quadratic_forms(chol[name], v[:, idx]) for name, idx in blocks.items()}
+    influence = 0.5 * (quad["xz"] + quad["yz"] - quad["z"] - quad["xyz"])
     variance = float(np.var(influence, ddof=1)) / n + dx * dy / (2.0 * n**2)
     stderr = math.sqrt(variance)
     diagnostics: list[str] = []
     return Estimate(
         value=value,
         stderr=stderr,
-        ci=(value - Z95 * stderr, value + Z95 * stderr),
+        ci=interval95(value, stderr),
         kind="estimate",
         method="gaussian-conditional",
         n=n,

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mibound._checks import InvalidValueError, optional_import
+from mibound._checks import optional_import
 from mibound._stats import Z95
 
 __all__ = ["DemoResult", "demo"]
@@ -336,17 +336,11 @@ def demo(
         A :class:`DemoResult` with the paths and the wall time.
     """
     from mibound.bench import run
-    from mibound.bench.runner import latest_rows, read_results
+    from mibound.bench.runner import latest_rows, make_out_dir, read_results
 
     optional_import("matplotlib", "plot", "the demo's figures")  # fail before the runs
     start = time.perf_counter()
-    out = Path(out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise InvalidValueError(
-            f"--out: cannot create directory {str(out)!r}: {err.strerror}"
-        ) from None
+    out = make_out_dir(out)
     results = out / "demo-results.jsonl"
     staged = out / ".demo-run"
     staged.mkdir(exist_ok=True)

@@ -9,7 +9,7 @@ import numpy as np
 
 from mibound._checks import InvalidValueError
 from mibound._inputs import as_samples
-from mibound._stats import Z95
+from mibound._stats import interval95
 from mibound.results import Estimate
 
 __all__ = ["category_codes", "plugin", "plugin_codes"]
@@ -122,7 +122,7 @@ def plugin_codes(
     return Estimate(
         value=value,
         stderr=stderr,
-        ci=(value - Z95 * stderr, value + Z95 * stderr),
+        ci=interval95(value, stderr),
         kind="estimate",
         method="plugin",
         n=n,

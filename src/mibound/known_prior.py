@@ -7,6 +7,7 @@ exists (docs/estimators.md, "Known densities").
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -153,31 +154,18 @@ def known_marginal(
     References:
         Barber & Agakov (2003); Poole et al. (2019), https://arxiv.org/abs/1905.06922.
     """
-    from mibound._inputs import as_samples
-    from mibound.train import train
-
-    x_np = as_samples("x", x, min_n=10, check_variance=False)
-    z_np = as_samples("z", z, min_n=10, check_variance=False)
-    if len(x_np) != len(z_np):
-        raise InvalidValueError(
-            f"x, z: expected the same number of rows (pairs), got {len(x_np)} and {len(z_np)}"
-        )
+    xs, zs, place, dtype = _checked_pairs(x, z, dtype, device)
     k = _check_int("k", k, 1)
     _check_int("steps", steps, 1)
     _check_int("batch_size", batch_size, 1)
     check_seed(seed)
     check_number("test_fraction", test_fraction, low=0.0, high=1.0)
-    dtype = check_dtype(dtype) or torch.float32
-    place = check_device(device) or torch.device("cpu")
-    xs = torch.as_tensor(x_np, dtype=dtype, device=place)
-    zs = torch.as_tensor(z_np, dtype=dtype, device=place)
     n = xs.shape[0]
     log_prior = _log_prior(prior, zs)
 
     test, val, tr = _split_pairs(n, test_fraction, seed, place)
-    n_test, n_val, n_train = len(test), len(val), len(tr)
     encoder, energy = _modules(xs[tr], zs[tr], hidden, layers, seed)
-    both = nn.ModuleDict({"encoder": encoder, "energy": energy})
+    terms = functools.partial(_marginal_terms, encoder, energy, log_prior)
 
     def sample_batch(step: int, generator: torch.Generator) -> Tensor:
         size = (min(batch_size, len(tr)),)
@@ -185,17 +173,17 @@ def known_marginal(
         return tr[idx.to(place)]
 
     def objective(idx: Tensor) -> Tensor:
-        multi, _ = _marginal_terms(encoder, energy, log_prior, xs[idx], zs[idx], k, True)
-        return multi.mean()
+        return terms(xs[idx], zs[idx], k, True)[0].mean()
 
     def validate() -> float:
         with torch.no_grad(), seeded(seed, "validation-proposals", place):
-            multi, _ = _marginal_terms(encoder, energy, log_prior, xs[val], zs[val], k, False)
-            return float(multi.mean())
+            return float(terms(xs[val], zs[val], k, False)[0].mean())
+
+    from mibound.train import train
 
     with seeded(seed, "training-proposals", place):
         result = train(
-            both,
+            nn.ModuleDict({"encoder": encoder, "energy": energy}),
             objective,
             sample_batch,
             validate=validate,
@@ -208,7 +196,46 @@ def known_marginal(
             description=f"known marginal (K={k})",
         )
     with torch.no_grad(), seeded(seed, "test-proposals", place):
-        multi, ba = _marginal_terms(encoder, energy, log_prior, xs[test], zs[test], k, False)
+        multi, ba = terms(xs[test], zs[test], k, False)
+    settings: dict[str, Any] = {
+        "k": k,
+        "n": n,
+        "n_train": len(tr),
+        "n_validation": len(val),
+        "n_test": len(test),
+        "seed": seed,
+        "steps": steps,
+        "steps_run": result.steps_run,
+        "best_step": result.best_step,
+        "stopped_early": result.stopped_early,
+        "lr": lr,
+        "batch_size": batch_size,
+        **place_settings(place, dtype),
+    }
+    return _held_out_bounds(multi, ba, settings)
+
+
+def _checked_pairs(
+    x: Any, z: Any, dtype: torch.dtype, device: torch.device | str | None
+) -> tuple[Tensor, Tensor, torch.device, torch.dtype]:
+    """x and z as tensors of the checked dtype (default float32) on the checked device, and
+    that device and dtype."""
+    from mibound._inputs import as_samples
+
+    x_np = as_samples("x", x, min_n=10, check_variance=False)
+    z_np = as_samples("z", z, min_n=10, check_variance=False)
+    if len(x_np) != len(z_np):
+        raise InvalidValueError(
+            f"x, z: expected the same number of rows (pairs), got {len(x_np)} and {len(z_np)}"
+        )
+    dtype = check_dtype(dtype) or torch.float32
+    place = check_device(device) or torch.device("cpu")
+    xs = torch.as_tensor(x_np, dtype=dtype, device=place)
+    return xs, torch.as_tensor(z_np, dtype=dtype, device=place), place, dtype
+
+
+def _held_out_bounds(multi: Tensor, ba: Tensor, settings: dict[str, Any]) -> Bounds:
+    """The held-out multisample lower bound, with Barber–Agakov in the settings."""
     lower, lower_se = _mean_stderr(multi)
     ba_value, ba_se = _mean_stderr(ba)
     if not (math.isfinite(lower) and math.isfinite(ba_value)):
@@ -221,28 +248,11 @@ def known_marginal(
             f"the learned energy did not improve on Barber–Agakov ({ba_value:.4f}); both are "
             "valid lower bounds, the larger population value is the better one"
         )
-    settings: dict[str, Any] = {
-        "k": k,
-        "n": n,
-        "n_train": n_train,
-        "n_validation": n_val,
-        "n_test": n_test,
-        "seed": seed,
-        "barber_agakov": ba_value,
-        "barber_agakov_stderr": ba_se,
-        "steps": steps,
-        "steps_run": result.steps_run,
-        "best_step": result.best_step,
-        "stopped_early": result.stopped_early,
-        "lr": lr,
-        "batch_size": batch_size,
-        **place_settings(place, dtype),
-    }
     return _bounds(
         (lower, lower_se),
         None,
         method="known marginal (multisample)",
-        settings=settings,
+        settings={**settings, "barber_agakov": ba_value, "barber_agakov_stderr": ba_se},
         diagnostics=diagnostics,
     )
 

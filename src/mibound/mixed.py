@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from scipy.special import digamma
 
 from mibound import _neighbours
-from mibound._checks import InvalidTypeError, InvalidValueError
+from mibound._checks import InvalidTypeError, InvalidValueError, check_knn_options
 from mibound._discrete_columns import Columns, resolve_columns
 from mibound._random import numpy_rng
-from mibound._stats import Z95
+from mibound._stats import interval95
 from mibound.discrete import category_codes, plugin_codes
 from mibound.results import Estimate
 
@@ -126,19 +127,10 @@ def mixed(
 
 
 def _check_options(k: Any, noise: Any, n_jobs: Any, variant: Any) -> int:
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise InvalidValueError(f"k: expected a positive integer, got {k!r}")
-    if not isinstance(noise, (int, float, np.floating)) or not (
-        noise >= 0 and math.isfinite(noise)
-    ):
-        raise InvalidValueError(f"noise: expected a finite number >= 0, got {noise!r}")
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0:
-        raise InvalidValueError(
-            f"n_jobs: expected a non-zero integer (-1 for all cores), got {n_jobs!r}"
-        )
+    k = check_knn_options(k, noise, n_jobs)
     if variant not in VARIANTS:
         raise InvalidValueError(f"variant: expected one of {', '.join(VARIANTS)}, got {variant!r}")
-    return int(k)
+    return k
 
 
 def mixed_columns(
@@ -163,17 +155,7 @@ def mixed_columns(
     n = xa.shape[0]
     if n < k + 1:
         raise InvalidValueError(f"x: expected at least k + 1 = {k + 1} samples (rows), got {n}")
-    split = (cols_x.all_discrete and not cols_y.any_discrete) or (
-        cols_y.all_discrete and not cols_x.any_discrete
-    )
-    if variant == "auto":
-        variant = "ross" if split else "gao"
-    if variant == "ross" and not split:
-        raise InvalidValueError(
-            "variant: 'ross' needs one side all discrete and the other all continuous; "
-            f"discrete columns are x {np.flatnonzero(cols_x.discrete).tolist()}, "
-            f"y {np.flatnonzero(cols_y.discrete).tolist()} (use variant='gao')"
-        )
+    variant = _variant(variant, cols_x, cols_y)
     engine = _neighbours.backend(backend)
     rng = numpy_rng(seed, "mixed.noise")
     xa = _jitter(xa, cols_x.discrete, noise, rng)
@@ -181,32 +163,9 @@ def mixed_columns(
     diagnostics = [*cols_x.notes, *cols_y.notes]
     settings: dict[str, Any] = {"k": k, "seed": seed, "noise": noise, "norm": "max"}
     if variant == "ross":
-        if cols_x.all_discrete:
-            labels, _ = category_codes(xa)
-            cont = ya
-        else:
-            labels, _ = category_codes(ya)
-            cont = xa
-        _, dropped = _drop_single_labels(labels)
-        keep = np.flatnonzero(dropped == 0)
-        labels, cont = labels[keep], cont[keep]
-        if cont.shape[0] < 2:
-            raise InvalidValueError(
-                "x, y: every discrete value occurs once; no neighbours to compare"
-            )
-        if keep.size < n:
-            diagnostics.append(
-                f"{n - keep.size} point(s) whose discrete value occurs once were dropped "
-                "(Ross 2014)"
-            )
-
-        def compute(idx: np.ndarray) -> float:
-            lab, _ = _drop_single_labels(labels[idx])
-            sub = idx[lab >= 0]
-            return _ross_value(labels[sub], cont[sub], k, n_jobs, engine)
-
-        value = _ross_value(labels, cont, k, n_jobs, engine)
-        n_used = keep.size
+        labels, cont = (xa, ya) if cols_x.all_discrete else (ya, xa)
+        value, compute, n_used, dropped = _ross(labels, cont, k, n_jobs, engine)
+        diagnostics += dropped
         settings["variant"] = "Ross 2014 (discrete label vs continuous, max-norm)"
     else:
         gx = _spaced(xa, cols_x.discrete, cols_x, cols_y)
@@ -235,7 +194,7 @@ def mixed_columns(
     return Estimate(
         value=value,
         stderr=stderr,
-        ci=(value - Z95 * stderr, value + Z95 * stderr),
+        ci=interval95(value, stderr),
         kind="estimate",
         method=f"mixed-{variant}",
         n=n_used,
@@ -243,6 +202,49 @@ def mixed_columns(
         history={"subsample_values": parts} if parts else {},
         settings=settings,
     )
+
+
+def _variant(variant: str, cols_x: Columns, cols_y: Columns) -> str:
+    """The variant to run: ``"auto"`` is Ross when one side is all discrete and the other all
+    continuous, else Gao; Ross on other data is an error."""
+    split = (cols_x.all_discrete and not cols_y.any_discrete) or (
+        cols_y.all_discrete and not cols_x.any_discrete
+    )
+    if variant == "auto":
+        return "ross" if split else "gao"
+    if variant == "ross" and not split:
+        raise InvalidValueError(
+            "variant: 'ross' needs one side all discrete and the other all continuous; "
+            f"discrete columns are x {np.flatnonzero(cols_x.discrete).tolist()}, "
+            f"y {np.flatnonzero(cols_y.discrete).tolist()} (use variant='gao')"
+        )
+    return variant
+
+
+def _ross(
+    discrete: np.ndarray, cont: np.ndarray, k: int, n_jobs: int, engine: str
+) -> tuple[float, Callable[[np.ndarray], float], int, list[str]]:
+    """Ross's estimate on the points whose label occurs more than once: the value, the value on
+    a subsample's indices (for the standard error), the points used and a note on the dropped."""
+    n = discrete.shape[0]
+    labels, _ = category_codes(discrete)
+    _, dropped = _drop_single_labels(labels)
+    keep = np.flatnonzero(dropped == 0)
+    labels, cont = labels[keep], cont[keep]
+    if cont.shape[0] < 2:
+        raise InvalidValueError("x, y: every discrete value occurs once; no neighbours to compare")
+    notes = []
+    if keep.size < n:
+        notes.append(
+            f"{n - keep.size} point(s) whose discrete value occurs once were dropped (Ross 2014)"
+        )
+
+    def compute(idx: np.ndarray) -> float:
+        lab, _ = _drop_single_labels(labels[idx])
+        sub = idx[lab >= 0]
+        return _ross_value(labels[sub], cont[sub], k, n_jobs, engine)
+
+    return _ross_value(labels, cont, k, n_jobs, engine), compute, int(keep.size), notes
 
 
 def _jitter(

@@ -88,7 +88,7 @@ from mibound._checks import (
 from mibound._inputs import as_pair, power_of_two_scale, row_groups, same_columns
 from mibound._placement import check_device
 from mibound._random import numpy_rng, seeded, torch_generator
-from mibound._stats import Z95
+from mibound._stats import Z95, interval95
 from mibound.critics import CRITICS, Standardizer, make_critic, mlp
 from mibound.methods import MethodSpec
 from mibound.results import Estimate
@@ -531,7 +531,7 @@ def _estimate(
     return Estimate(
         value=ev.value,
         stderr=ev.stderr,
-        ci=(ev.value - Z95 * ev.stderr, ev.value + Z95 * ev.stderr),
+        ci=interval95(ev.value, ev.stderr),
         kind=spec.kind,
         method=spec.name,
         n=n,

@@ -20,6 +20,7 @@ import numpy as np
 
 from mibound._checks import InputError, InvalidValueError, error_name
 from mibound._discrete_columns import resolve_columns
+from mibound._jsonl import append_row, read_rows
 from mibound._random import stream_seed
 from mibound.results import _plain
 
@@ -174,22 +175,9 @@ def _read_done(path: Path, fingerprint: str) -> dict[str, dict[str, Any]]:
     """Rows of a results file for this configuration; cuts a partly written last line."""
     if not path.exists():
         return {}
-    data = path.read_bytes()
-    if data and not data.endswith(b"\n"):
-        with open(path, "r+b") as fh:
-            fh.truncate(data.rfind(b"\n") + 1)
-            fh.flush()
-            os.fsync(fh.fileno())
-        data = data[: data.rfind(b"\n") + 1]
     done: dict[str, dict[str, Any]] = {}
-    for line in data.split(b"\n"):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            continue
-        if not isinstance(row, dict) or "a" not in row:
+    for row in read_rows(path, repair=True):
+        if "a" not in row:
             continue
         if row.get("fingerprint") != fingerprint:
             raise InvalidValueError(
@@ -281,10 +269,7 @@ def _run_pairs(
             row["fingerprint"] = fingerprint
             done[_pair_key(row["a"], row["b"])] = row
             if handle is not None:
-                line = json.dumps(_plain(row), allow_nan=False, separators=(",", ":"))
-                handle.write((line + "\n").encode())
-                handle.flush()
-                os.fsync(handle.fileno())
+                append_row(handle, _plain(row))
             if progress:
                 import sys
 

@@ -121,79 +121,24 @@ def command(
     """
     from mibound.cli import UserError
     from mibound.estimation import estimate
-    from mibound.io import read_pair
 
     method = method.lower()
     if method not in _METHODS:
         raise UserError(f"--method: expected one of {', '.join(_METHODS)}, got {method!r}")
-    options: dict[str, Any] = {}
-    neural_only = {
-        "--steps": steps,
-        "--batch-size": batch_size,
-        "--device": device,
-        "--critic": critic,
+    given = {
+        "k": k,
+        "steps": steps,
+        "batch_size": batch_size,
+        "device": device,
+        "critic": critic,
+        "tau": tau,
+        "alpha": alpha,
     }
-    if tau is not None and method != "smile":
-        raise UserError(f"--tau applies to --method smile only, not {method}")
-    if alpha is not None and method != "alpha":
-        raise UserError(f"--alpha applies to --method alpha only, not {method}")
-    if method == "auto":
-        given = [name for name in ("--device", "--critic") if neural_only[name] is not None]
-        if given:
-            raise UserError(f"{', '.join(given)}: not options of --method auto")
-        options.update(
-            {
-                name: value
-                for name, value in (("steps", steps), ("batch_size", batch_size), ("k", k))
-                if value is not None
-            }
-        )
-    elif method in _NEURAL:
-        if k is not None:
-            raise UserError(f"--k applies to --method ksg only, not {method}")
-        options.update(
-            {
-                name: value
-                for name, value in (
-                    ("steps", steps),
-                    ("batch_size", batch_size),
-                    ("device", device),
-                    ("critic", critic),
-                    ("tau", tau),
-                    ("alpha", alpha),
-                )
-                if value is not None
-            }
-        )
+    options = _method_options(method, {name: v for name, v in given.items() if v is not None})
+    if method in _NEURAL:
         options["progress"] = not (quiet or as_json)
-    else:
-        given = [name for name, value in neural_only.items() if value is not None]
-        if given:
-            raise UserError(f"{', '.join(given)}: only for neural methods, not --method {method}")
-        if k is not None:
-            if method != "ksg":
-                raise UserError(f"--k applies to --method ksg only, not {method}")
-            options["k"] = k
-
-    if z_spec is not None and y_spec is None:
-        raise UserError("--y: give the Y columns explicitly with --z")
-    if z_spec is not None and dropna:
-        raise UserError("--dropna: not available with --z; drop the rows with missing values first")
-    x, y, names = read_pair(file, x_spec, y_spec, dropna=dropna)
-    dropped = names.pop("dropped_rows", 0)
-    if dropped:
-        click.echo(f"mibound: dropped {dropped} row(s) with missing values", err=True)
-    if z_spec is not None:
-        try:
-            z, _, z_names = read_pair(file, z_spec, y_spec)
-        except ValueError as err:  # read_pair names its first side --x / x
-            message = str(err).replace("--x, --y", "--z, --y").replace("both x and", "both z and")
-            raise UserError(message.replace("--x:", "--z:")) from None
-        z_names.pop("dropped_rows", None)
-        shared = sorted(set(z_names["x"]) & set(names["x"]))
-        if shared:
-            raise UserError(f"--x, --z: column(s) {', '.join(shared)} used for both x and z")
-        names["z"] = z_names["x"]
+    x, y, names, dropped, z = _read_columns(file, x_spec, y_spec, z_spec, dropna)
+    if z is not None:
         options["z"] = z
     options.update(discrete_options(discrete_spec, names))
     result = estimate(x, y, method=method, seed=seed, **options)
@@ -205,6 +150,68 @@ def command(
         click.echo(json.dumps(result.to_dict(), indent=2, allow_nan=True))
         return
     _print_table(result, names)
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _method_options(method: str, given: dict[str, Any]) -> dict[str, Any]:
+    """The estimate's options from the flags given (None left out); a flag that does not
+    belong to the method is a user error naming it."""
+    from mibound.cli import UserError
+
+    if "tau" in given and method != "smile":
+        raise UserError(f"--tau applies to --method smile only, not {method}")
+    if "alpha" in given and method != "alpha":
+        raise UserError(f"--alpha applies to --method alpha only, not {method}")
+    neural_only = [
+        _flag(name) for name in ("steps", "batch_size", "device", "critic") if name in given
+    ]
+    if method == "auto":
+        wrong = [flag for flag in neural_only if flag in ("--device", "--critic")]
+        if wrong:
+            raise UserError(f"{', '.join(wrong)}: not options of --method auto")
+        return {name: given[name] for name in ("steps", "batch_size", "k") if name in given}
+    if method in _NEURAL:
+        if "k" in given:
+            raise UserError(f"--k applies to --method ksg only, not {method}")
+        return dict(given)
+    if neural_only:
+        raise UserError(f"{', '.join(neural_only)}: only for neural methods, not --method {method}")
+    if "k" in given and method != "ksg":
+        raise UserError(f"--k applies to --method ksg only, not {method}")
+    return {"k": given["k"]} if "k" in given else {}
+
+
+def _read_columns(
+    file: str, x_spec: str | None, y_spec: str | None, z_spec: str | None, dropna: bool
+) -> tuple[Any, Any, dict[str, Any], int, Any]:
+    """x, y, the column names of each side, the rows dropped, and z (None without --z)."""
+    from mibound.cli import UserError
+    from mibound.io import read_pair
+
+    if z_spec is not None and y_spec is None:
+        raise UserError("--y: give the Y columns explicitly with --z")
+    if z_spec is not None and dropna:
+        raise UserError("--dropna: not available with --z; drop the rows with missing values first")
+    x, y, names = read_pair(file, x_spec, y_spec, dropna=dropna)
+    dropped = names.pop("dropped_rows", 0)
+    if dropped:
+        click.echo(f"mibound: dropped {dropped} row(s) with missing values", err=True)
+    if z_spec is None:
+        return x, y, names, dropped, None
+    try:
+        z, _, z_names = read_pair(file, z_spec, y_spec)
+    except ValueError as err:  # read_pair names its first side --x / x
+        message = str(err).replace("--x, --y", "--z, --y").replace("both x and", "both z and")
+        raise UserError(message.replace("--x:", "--z:")) from None
+    z_names.pop("dropped_rows", None)
+    shared = sorted(set(z_names["x"]) & set(names["x"]))
+    if shared:
+        raise UserError(f"--x, --z: column(s) {', '.join(shared)} used for both x and z")
+    names["z"] = z_names["x"]
+    return x, y, names, dropped, z
 
 
 def discrete_options(spec: str, names: dict[str, list[str]]) -> dict[str, Any]:

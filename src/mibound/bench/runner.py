@@ -10,7 +10,6 @@ written last line (the only damage a kill can do) is cut off when the file is re
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import os
 import platform
@@ -23,12 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from mibound._checks import InvalidValueError, error_name
-from mibound._stats import Z95
+from mibound._jsonl import append_row, read_rows
+from mibound._stats import Z95, interval95
 
 __all__ = [
     "RESULTS_FILE",
     "RunSummary",
     "latest_rows",
+    "make_out_dir",
     "read_results",
     "run",
     "run_cell",
@@ -158,7 +159,7 @@ def _run_staircase(cell: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "value": value,
         "stderr": stderr,
-        "ci": [value - Z95 * stderr, value + Z95 * stderr],
+        "ci": list(interval95(value, stderr)),
         "kind": "estimate" if cell["method"] in ("smile", "dv", "mine") else "lower bound",
         "diagnostics": [],
         "history": out["history"],
@@ -238,23 +239,23 @@ def read_results(path: str | Path, *, repair: bool = False) -> list[dict[str, An
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no such results file: {path}")
-    data = path.read_bytes()
-    rows = []
-    for line in data.split(b"\n"):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            continue
-        if isinstance(row, dict) and "cell_id" in row:
-            rows.append(row)
-    if repair and data and not data.endswith(b"\n"):
-        with open(path, "r+b") as fh:
-            fh.truncate(data.rfind(b"\n") + 1)
-            fh.flush()
-            os.fsync(fh.fileno())
-    return rows
+    return [row for row in read_rows(path, repair=repair) if "cell_id" in row]
+
+
+def make_out_dir(out: str | Path) -> Path:
+    """The output directory ``out``, created with its parents when missing.
+
+    Raises:
+        ValueError: It cannot be created (the message names ``--out``).
+    """
+    out = Path(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise InvalidValueError(
+            f"--out: cannot create directory {str(out)!r}: {err.strerror}"
+        ) from None
+    return out
 
 
 def latest_rows(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -286,13 +287,6 @@ class RunSummary:
     failed: int = 0
     seconds: float = 0.0
     failures: list[str] = field(default_factory=list)
-
-
-def _append(fh: Any, row: Mapping[str, Any]) -> None:
-    line = json.dumps(row, allow_nan=False, separators=(",", ":")) + "\n"
-    fh.write(line.encode())
-    fh.flush()
-    os.fsync(fh.fileno())
 
 
 def run(
@@ -336,13 +330,7 @@ def run(
         raise InvalidValueError(
             f"--executor: expected one of {', '.join(EXECUTORS)}, got {executor!r}"
         )
-    out = Path(out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise InvalidValueError(
-            f"--out: cannot create directory {str(out)!r}: {err.strerror}"
-        ) from None
+    out = make_out_dir(out)
     path = out / RESULTS_FILE
     done_ids: set[str] = set()
     if path.exists() and path.stat().st_size > 0:
@@ -368,7 +356,7 @@ def run(
     try:
         with open(path, "ab") as fh, bar:
             for row in ex.imap_unordered(run_cell, todo, on_submit=bar.refresh):
-                _append(fh, row)
+                append_row(fh, row)
                 summary.ran += 1
                 if row["status"] != "ok":
                     summary.failed += 1

@@ -6,7 +6,7 @@ import torch
 from torch import Tensor, nn
 from torch.distributions import Distribution
 
-from mibound._checks import InvalidValueError
+from mibound._checks import check_int
 
 __all__ = ["LatentVariableModel"]
 
@@ -36,8 +36,7 @@ class LatentVariableModel(nn.Module):
         The default uses the distributions' own samplers, which draw from torch's global RNG;
         subclasses that can take an explicit ``generator`` do so.
         """
-        if not isinstance(n, int) or n < 1:
-            raise InvalidValueError(f"n: expected a positive integer, got {n!r}")
+        n = check_int("n", n, 1)
         z0 = self.prior().sample((n,))
         x = self.likelihood(z0).sample()
         return x, z0

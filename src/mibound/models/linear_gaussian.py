@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 from torch.distributions import Independent, MultivariateNormal, Normal
 
-from mibound._checks import InvalidValueError
+from mibound._checks import InvalidValueError, check_int
 from mibound.models.base import LatentVariableModel
 
 __all__ = ["LinearGaussian"]
@@ -113,8 +113,7 @@ class LinearGaussian(LatentVariableModel):
         return Independent(Normal(mean, self.sigma.expand_as(mean)), 1)
 
     def sample(self, n: int, *, generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
-        if not isinstance(n, int) or n < 1:
-            raise InvalidValueError(f"n: expected a positive integer, got {n!r}")
+        n = check_int("n", n, 1)
         dtype, device = self.W.dtype, self.W.device
         z0 = torch.randn(n, self.latent_dim, dtype=dtype, device=device, generator=generator)
         noise = torch.randn(n, self.data_dim, dtype=dtype, device=device, generator=generator)

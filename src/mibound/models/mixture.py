@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 from torch.distributions import Categorical, Independent, MixtureSameFamily, Normal
 
-from mibound._checks import InvalidValueError
+from mibound._checks import InvalidValueError, check_int
 from mibound.models.base import LatentVariableModel
 
 __all__ = ["GaussianMixture"]
@@ -156,8 +156,7 @@ class GaussianMixture(LatentVariableModel):
         return Independent(Normal(mean, self.sigma.expand_as(mean)), 1)
 
     def sample(self, n: int, *, generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
-        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-            raise InvalidValueError(f"n: expected a positive integer, got {n!r}")
+        n = check_int("n", n, 1)
         z0 = torch.multinomial(self.weights, n, replacement=True, generator=generator)
         noise = torch.randn(
             n, self.data_dim, dtype=self.means.dtype, device=self.means.device, generator=generator
