@@ -297,6 +297,34 @@ def test_duplicated_rows_are_reported() -> None:
     assert not any("duplicated" in d for d in ksg(x, y).diagnostics)
 
 
+@pytest.mark.parametrize(
+    "rows",
+    [
+        np.array([[0.0, 1.0], [-0.0, 1.0], [0.0, 2.0], [1.0, 1.0]]),  # -0.0 equals 0.0
+        np.array([[1.0, 3.0], [1.0, 3.0], [2.0, 3.0]]),
+        np.array([[1.0, 3.0], [2.0, 3.0], [5.0, 3.0]]),  # the first column settles it
+        np.array([[1.0, 3.0], [1.0, 4.0], [1.0, 5.0]]),  # the second column settles it
+    ],
+)
+def test_distinct_rows_counts_as_row_groups(rows: np.ndarray) -> None:
+    from mibound._inputs import distinct_rows, row_groups
+
+    x, y = rows[:, :1], rows[:, 1:]
+    assert distinct_rows(x, y) == row_groups(x, y)[1]
+    assert distinct_rows(x, np.zeros((len(rows), 0))) == row_groups(x, x[:, :0])[1]
+
+
+def test_moments_match_scipy() -> None:
+    from scipy.stats import kurtosis, skew
+
+    from mibound.diagnostics import _moments
+
+    a = np.random.default_rng(4).standard_t(5, size=(3000, 3))
+    s, k = _moments(a)
+    assert np.allclose(s, skew(a, axis=0), rtol=1e-10)
+    assert np.allclose(k, kurtosis(a, axis=0), rtol=1e-10)
+
+
 @pytest.mark.parametrize("transform", [lambda a: a, lambda a: 2.0 * a - 1.0, lambda a: -a])
 def test_y_copy_of_x_is_an_error_for_continuous_data(transform: Callable) -> None:
     x, _ = correlated(300, 2, 0.5, seed=3)

@@ -8,7 +8,14 @@ import numpy as np
 
 from mibound._checks import InvalidTypeError, InvalidValueError
 
-__all__ = ["as_pair", "as_samples", "power_of_two_scale", "row_groups", "same_columns"]
+__all__ = [
+    "as_pair",
+    "as_samples",
+    "distinct_rows",
+    "power_of_two_scale",
+    "row_groups",
+    "same_columns",
+]
 
 
 def _type_name(value: Any) -> str:
@@ -163,6 +170,19 @@ def row_groups(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, int]:
     _, labels = np.unique(joint, axis=0, return_inverse=True)
     labels = np.asarray(labels).reshape(-1)
     return labels, int(labels.max()) + 1 if labels.size else 0
+
+
+def distinct_rows(x: np.ndarray, y: np.ndarray) -> int:
+    """The number of distinct ``(x, y)`` rows, as counted by :func:`row_groups`.
+
+    Continuous data rarely repeat a value, so a column whose values are all distinct settles
+    it with one O(N log N) sort of N numbers; only otherwise are whole rows compared.
+    """
+    n = x.shape[0]
+    for array in (x, y):
+        if array.shape[1] and np.unique(array[:, 0]).size == n:
+            return n
+    return row_groups(x, y)[1]
 
 
 def same_columns(x: np.ndarray, y: np.ndarray) -> list[tuple[int, int]]:

@@ -234,14 +234,17 @@ def _knn_radius_and_count(
                         v = abs(leaf[c, p] - qp[c])
                         m = v if v > m else m
                     split_dist[p] = m
-                    # Every point whose split distance is below the final radius lies in a
-                    # visited leaf (bound <= its distance < final radius <= kth), and each leaf
-                    # is visited once: all are recorded, those below the final radius counted.
-                    recorded[n_recorded + p] = m
                     closer += m < kth
-                n_recorded += _CAP
-                if closer == 0:  # no full distance can be below kth either
+                # No split distance below kth: none below the final radius either, and no full
+                # distance below kth. Otherwise the leaf's split distances are recorded: every
+                # point whose split distance is below the final radius lies in a visited leaf
+                # (bound <= its distance < final radius <= kth) and each leaf is visited once,
+                # so counting the recorded distances below the final radius is exact.
+                if closer == 0:
                     continue
+                for p in range(_CAP):
+                    recorded[n_recorded + p] = split_dist[p]
+                n_recorded += _CAP
                 for p in range(_CAP):
                     full = split_dist[p]
                     for c in range(n_split, d):

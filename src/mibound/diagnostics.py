@@ -311,10 +311,11 @@ def duplicates(n: int, distinct: int, *, method: str) -> str | None:
 def _moments(array: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Sample skewness and excess kurtosis of each column (finite for non-constant columns)."""
     centred = array - array.mean(axis=0)
-    var = np.mean(centred**2, axis=0)
+    square = centred * centred  # products: much faster than ** 3 and ** 4 on large arrays
+    var = np.mean(square, axis=0)
     var = np.where(var > 0, var, 1.0)
-    skew = np.mean(centred**3, axis=0) / var**1.5
-    kurt = np.mean(centred**4, axis=0) / var**2 - 3.0
+    skew = np.mean(square * centred, axis=0) / var**1.5
+    kurt = np.mean(square * square, axis=0) / var**2 - 3.0
     return skew, kurt
 
 

@@ -14,7 +14,12 @@ from scipy.special import digamma
 
 from mibound import diagnostics as _diagnostics
 from mibound._checks import InvalidTypeError, InvalidValueError, MissingDependencyError, check_seed
-from mibound._inputs import as_pair, power_of_two_scale, row_groups, same_columns
+from mibound._inputs import (
+    as_pair,
+    distinct_rows,
+    power_of_two_scale,
+    same_columns,
+)
 from mibound._memory import check_memory
 from mibound._random import numpy_rng
 from mibound._stats import Z95
@@ -157,11 +162,11 @@ def ksg(
     engine, device = _ksg_backend(backend, device, n, xa.shape[1] + ya.shape[1])
     _check_memory(n, xa.shape[1] + ya.shape[1], k, engine, n_jobs)
     diagnostics: list[str] = []
-    _, distinct = row_groups(xa, ya)
+    distinct = distinct_rows(xa, ya)
     copies = same_columns(xa, ya)
     if copies:
         pairs = ", ".join(f"y[{j}] ~ x[{i}]" for i, j in copies[:4])
-        _, x_distinct = row_groups(xa, np.zeros((n, 0)))
+        x_distinct = distinct_rows(xa, np.zeros((n, 0)))
         if x_distinct == n:
             raise InvalidValueError(
                 f"x, y: column(s) of y are exact affine copies of columns of x ({pairs}); for "
