@@ -235,3 +235,21 @@ def test_correlated_student_t_is_not_decided_by_a_few_product_pairs() -> None:
     assert max(candidates["gaussian_copula"], candidates["ksg_copula"]) < est.value
     assert est.value < truth + 4 * est.stderr
     assert est.value > truth - 0.3
+
+
+def test_parallel_folds_give_the_same_value_and_leave_the_global_generator_alone() -> None:
+    x, y, _ = _gaussian_pairs(600, 0.6, 2, seed=7)
+    torch.manual_seed(11)
+    expected_draw = torch.rand(3)
+    torch.manual_seed(11)
+    one = auto(x, y, seed=2, steps=150, workers=1)
+    two = auto(x, y, seed=2, steps=150, workers=3)
+    assert one.value == two.value
+    assert one.settings["fold_values"] == two.settings["fold_values"]
+    assert torch.equal(torch.rand(3), expected_draw)
+
+
+def test_bad_workers_names_the_argument() -> None:
+    x, y, _ = _gaussian_pairs(200, 0.5, 2, seed=0)
+    with pytest.raises(ValueError, match="workers: expected an integer >= 1, got 0"):
+        auto(x, y, workers=0)

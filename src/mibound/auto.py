@@ -45,7 +45,10 @@ the diagnostics say so.
 from __future__ import annotations
 
 import math
+import os
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -61,6 +64,7 @@ from mibound.results import Estimate
 
 __all__ = ["GaussianCopulaCritic", "auto", "radial_dependence"]
 
+_INIT_LOCK = threading.Lock()
 _BLOCK = 2048  # held-out samples whose pairs are scored together
 _MAX_VALIDATION = 4096  # validation pairs per fold (early stopping only)
 _CAP_QUANTILE = 0.97  # the critic is capped at this quantile of its training joint values
@@ -150,6 +154,17 @@ class _Residual(nn.Module):
         return self.body(hu + self.lin_v(self._features(v))[None, :, :]).squeeze(-1)
 
 
+def _new_residual(d_u: int, d_v: int, hidden: int, layers: int, seed: int) -> _Residual:
+    """A freshly initialised residual; folds may build theirs in parallel threads.
+
+    ``nn.Linear`` initialises from torch's global generator, so construction is serialised,
+    seeded, and the caller's generator state is restored afterwards.
+    """
+    with _INIT_LOCK, torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return _Residual(d_u, d_v, hidden, layers)
+
+
 def _dv(joint: Tensor, negatives: Tensor) -> Tensor:
     """Donsker-Varadhan: mean of joint scores minus the log-mean-exp of product scores."""
     return joint.mean() - (torch.logsumexp(negatives, 0) - math.log(negatives.numel()))
@@ -181,7 +196,7 @@ def _fold_value(
     n_val = min(max(len(order) // 5, 2), _MAX_VALIDATION)
     val_idx, fit_idx = order[:n_val], order[n_val:]
     g, result = _train_residual(u, v, gauss, fit_idx, val_idx, seed=seed, fold=fold, **training)
-    zero = _Residual(u.shape[1], v.shape[1], 1, 1)  # last layer zero-initialised: g = 0
+    zero = _new_residual(u.shape[1], v.shape[1], 1, 1, 0)  # last layer zero-initialised: g = 0
     caps = {name: _cap(u, v, gauss, r, train_idx) for name, r in (("g", g), ("zero", zero))}
     gain = (
         _capped_dv(u, v, gauss, g, val_idx, caps["g"])[0]
@@ -223,8 +238,7 @@ def _train_residual(
     """
     from mibound.train import train
 
-    torch.manual_seed(stream_seed(seed, f"auto.init{fold}"))  # only the init below draws
-    g = _Residual(u.shape[1], v.shape[1], hidden, layers)
+    g = _new_residual(u.shape[1], v.shape[1], hidden, layers, stream_seed(seed, f"auto.init{fold}"))
     u32, v32 = u.float(), v.float()
     # The Gaussian part of any pair (i, j) is a_i + b_j + (u_i P) . v_j: precomputed once.
     with torch.no_grad():
@@ -338,6 +352,7 @@ def auto(
     low_dim: int = 3,
     k: int = 3,
     threads: int | None = 1,
+    workers: int | None = None,
 ) -> Estimate:
     r"""The default black-box MI estimate (an estimate, no guarantee of side).
 
@@ -360,7 +375,10 @@ def auto(
         lr: Adam learning rate.
         low_dim: Use KSG on the normal scores when ``d_x + d_y <= low_dim`` (0: never).
         k: Neighbours for KSG.
-        threads: torch CPU threads during the call (restored afterwards); None keeps torch's.
+        threads: torch CPU threads per fold during the call (restored afterwards); None keeps
+            torch's.
+        workers: Folds trained at the same time, in threads (None: one per available CPU core,
+            at most ``folds``). The value does not depend on it.
 
     Returns:
         An :class:`~mibound.results.Estimate` of kind ``"estimate"``; ``settings["path"]`` says
@@ -392,6 +410,14 @@ def auto(
     k = check_int("k", k, 1)
     if threads is not None:
         threads = check_int("threads", threads, 1)
+    if workers is None:
+        workers = min(
+            folds,
+            len(os.sched_getaffinity(0))
+            if hasattr(os, "sched_getaffinity")
+            else os.cpu_count() or 1,
+        )
+    workers = check_int("workers", workers, 1)
     xa, ya = as_pair(x, y, min_n=max(10 * folds, 2 * k + 2))
     n, d_x, d_y = xa.shape[0], xa.shape[1], ya.shape[1]
     if n <= d_x + d_y + 1:
@@ -442,7 +468,9 @@ def auto(
         if threads is not None:
             torch.set_num_threads(threads)
         try:
-            value, stderr, fold_info = _cross_fit(u, v, gauss, seed=seed, **training)
+            value, stderr, fold_info = _cross_fit(
+                u, v, gauss, seed=seed, workers=workers, **training
+            )
         finally:
             torch.set_num_threads(previous)
         value -= bias
@@ -512,16 +540,28 @@ def auto(
 
 
 def _cross_fit(
-    u: np.ndarray, v: np.ndarray, gauss: GaussianCopulaCritic, *, seed: int, folds: int, **options
+    u: np.ndarray,
+    v: np.ndarray,
+    gauss: GaussianCopulaCritic,
+    *,
+    seed: int,
+    folds: int,
+    workers: int,
+    **options: Any,
 ) -> tuple[float, float, list[dict[str, Any]]]:
     """Mean of the per-fold DV values and a standard error covering folds and evaluation."""
     n = u.shape[0]
     parts = np.array_split(numpy_rng(seed, "auto.folds").permutation(n), folds)
     ut, vt = torch.as_tensor(u), torch.as_tensor(v)
-    info = []
-    for k, test_idx in enumerate(parts):
+
+    def one_fold(k: int) -> dict[str, Any]:
         train_idx = np.concatenate([p for j, p in enumerate(parts) if j != k])
-        info.append(_fold_value(ut, vt, gauss, train_idx, test_idx, seed=seed, fold=k, **options))
+        return _fold_value(ut, vt, gauss, train_idx, parts[k], seed=seed, fold=k, **options)
+
+    # torch releases the GIL inside its kernels, so threads overlap the folds' training; every
+    # fold draws from its own named streams, so the result does not depend on ``workers``.
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        info = list(pool.map(one_fold, range(folds)))
     values = np.array([f["value"] for f in info])
     pointwise = np.concatenate([f["pointwise"] for f in info])
     se_folds = float(values.std(ddof=1) / math.sqrt(folds))
