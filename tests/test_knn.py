@@ -244,6 +244,21 @@ def test_numba_threads_give_identical_results(monkeypatch: pytest.MonkeyPatch) -
     )
 
 
+def test_numba_parts_beside_the_value_give_identical_results(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # n_jobs > 1: the standard error's parts run on their own thread while the value's queries
+    # are split into chunks taken by free threads; n_jobs = 1 runs everything in order.
+    kdtree = pytest.importorskip("mibound._kdtree")
+    monkeypatch.setattr(kdtree, "_PARALLEL_MIN", 0)  # two chunks of queries (2048 + 952)
+    x, y = correlated(3000, 3, 0.6, seed=9)
+    alone = ksg(x, y, backend="numba", n_jobs=1)
+    threaded = ksg(x, y, backend="numba", n_jobs=3)
+    assert threaded.value == alone.value
+    assert threaded.stderr == alone.stderr
+    assert threaded.history == alone.history
+
+
 def test_tie_breaking_noise_is_not_the_users_stream() -> None:
     # The reproduction: Gaussians discretised to signs, data drawn with default_rng(0).
     # With noise drawn from default_rng(seed=0) the noise was the hidden continuous data and KSG

@@ -338,15 +338,18 @@ def _threads(n_jobs: int) -> int:
 
 
 def _parallel(kernel, n: int, n_jobs: int) -> None:
-    """Run ``kernel(tasks)`` over chunks of the n queries, interleaved across threads."""
+    """Run ``kernel(tasks)`` over chunks of the n queries on threads.
+
+    Each chunk is a task of its own: a thread that finishes early (a sparse region, or a core
+    that other processes leave free) takes the next one, so no thread waits for a slower one.
+    """
     tasks = np.arange(0, n, _CHUNK, dtype=np.int64)
     threads = min(_threads(n_jobs), len(tasks))
     if threads <= 1 or n < _PARALLEL_MIN:
         kernel(tasks)
         return
     with ThreadPoolExecutor(threads) as pool:
-        # Interleaved chunks balance the load (dense and sparse regions alternate).
-        list(pool.map(kernel, [tasks[i::threads] for i in range(threads)]))
+        list(pool.map(kernel, [tasks[i : i + 1] for i in range(len(tasks))]))
 
 
 def knn_radius_and_count(
