@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from cli_runner import SRC, run_mibound
 from mibound import bench
 from mibound.bench.runner import RESULTS_FILE
 from mibound.cli import main
 
-SRC = Path(__file__).resolve().parents[1] / "src"
 TINY_STAIRCASE = {
     "runner": "staircase",
     "method": "infonce",
@@ -33,16 +33,7 @@ TINY_STAIRCASE = {
 
 
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(SRC)}
-    env.pop("MIBOUND_DEBUG", None)
-    return subprocess.run(
-        [sys.executable, "-m", "mibound", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        cwd=cwd,
-    )
+    return run_mibound(*args, cwd=cwd)
 
 
 def lines_of(path: Path) -> list[dict]:

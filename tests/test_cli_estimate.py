@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,23 +11,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from cli_runner import run_mibound
 from mibound.cli import main
 
-SRC = Path(__file__).resolve().parents[1] / "src"
 RHO = 0.8
 TRUTH = -math.log(1 - RHO**2)  # two independent pairs with correlation RHO
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(SRC)}
-    env.pop("MIBOUND_DEBUG", None)
-    return subprocess.run(
-        [sys.executable, "-m", "mibound", "estimate", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
+    return run_mibound("estimate", *args)
 
 
 @pytest.fixture(scope="module")

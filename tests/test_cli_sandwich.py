@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from cli_runner import run_mibound
 from mibound.cli import main
-
-SRC = Path(__file__).resolve().parents[1] / "src"
 
 FACTORIES = """
 import torch
@@ -42,15 +39,7 @@ not_callable = 3
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(SRC), "OMP_NUM_THREADS": "1"}
-    env.pop("MIBOUND_DEBUG", None)
-    return subprocess.run(
-        [sys.executable, "-m", "mibound", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
+    return run_mibound(*args, env={"OMP_NUM_THREADS": "1"})
 
 
 @pytest.fixture

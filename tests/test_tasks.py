@@ -213,6 +213,28 @@ def test_digamma_against_scipy():
         assert _digamma(x) == pytest.approx(float(digamma(x)), rel=1e-14, abs=1e-14)
 
 
+def test_register_leaves_a_monte_carlo_truth_for_first_use():
+    snapshot = dict(_REGISTRY)
+    try:
+        task = tasks.GaussianMixtureTask(
+            [0.5, 0.5],
+            [[0.0, 0.0], [2.0, 2.0]],
+            [np.eye(2)] * 2,
+            1,
+            name="mc-lazy",
+            ground_truth_n=500,
+        )
+        tasks.register(task)
+        assert "mc-lazy" in tasks.names("gaussian-mixture") and task._truth is None
+        (summary,) = [s for s in tasks.summaries("gaussian-mixture") if s.name == "mc-lazy"]
+        assert task._truth is not None
+        assert summary.mutual_information == task.mutual_information > 0
+        assert summary.mutual_information_stderr == task.mutual_information_stderr > 0
+    finally:
+        _REGISTRY.clear()
+        _REGISTRY.update(snapshot)
+
+
 def test_listing_imports_neither_scipy_nor_torch():
     """``mibound tasks`` lists from summaries: no task that needs scipy or torch is built."""
     code = (

@@ -40,17 +40,27 @@ STAIRCASE = (2, 4, 6, 8, 10)
 
 
 class _Entry:
-    """A registered task: its summary, and the task itself, built on first use."""
+    """A registered task: its name and family, its summary (a task's own is asked for only
+    when listed: a Monte Carlo truth is computed on first use), and the task, built on first
+    use."""
 
-    def __init__(self, summary: TaskSummary, build: Callable[[], Task]) -> None:
-        self.summary = summary
+    def __init__(
+        self,
+        name: str,
+        family: str,
+        build: Callable[[], Task],
+        summary: TaskSummary | None = None,
+    ) -> None:
+        self.name = name
+        self.family = family
         self._build = build
+        self._summary = summary
         self._task: Task | None = None
 
     @classmethod
     def of(cls, task: Task) -> _Entry:
         """An entry for a task that is already built."""
-        entry = cls(task.summary(), lambda: task)
+        entry = cls(task.name, task.family, lambda: task)
         entry._task = task
         return entry
 
@@ -59,7 +69,14 @@ class _Entry:
         cls, summary: Callable[..., TaskSummary], build: Callable[..., Task], *args: Any, **kw: Any
     ) -> _Entry:
         """``build(*args, **kw)`` on first use, summarised meanwhile by ``summary(*args, **kw)``."""
-        return cls(summary(*args, **kw), functools.partial(build, *args, **kw))
+        known = summary(*args, **kw)
+        return cls(known.name, known.family, functools.partial(build, *args, **kw), known)
+
+    @property
+    def summary(self) -> TaskSummary:
+        if self._summary is None:
+            self._summary = self.task().summary()
+        return self._summary
 
     @property
     def built(self) -> Task | None:
@@ -73,8 +90,12 @@ class _Entry:
 
     def transformed(self, x_map: Transform | None = None, y_map: Transform | None = None) -> _Entry:
         """The entry of ``transformed(this task, x_map=..., y_map=...)``, built lazily too."""
-        summary = transformed_summary(self.summary, x_map=x_map, y_map=y_map)
-        return _Entry(summary, lambda: transformed(self.task(), x_map=x_map, y_map=y_map))
+        known = transformed_summary(self.summary, x_map=x_map, y_map=y_map)
+        build = functools.partial(self._transformed, x_map, y_map)
+        return _Entry(known.name, known.family, build, known)
+
+    def _transformed(self, x_map: Transform | None, y_map: Transform | None) -> Task:
+        return transformed(self.task(), x_map=x_map, y_map=y_map)
 
 
 _REGISTRY: dict[str, _Entry] = {}
@@ -137,7 +158,7 @@ def _curated() -> list[_Entry]:
 def _registry() -> dict[str, _Entry]:
     if not _REGISTRY:
         for entry in _curated():
-            name = entry.summary.name
+            name = entry.name
             if name in _REGISTRY:
                 raise RuntimeError(f"duplicate curated task name {name!r}")
             _REGISTRY[name] = entry
@@ -164,12 +185,17 @@ def register(task: Task, *, replace: bool = False) -> Task:
 
 def names(family: str | None = None) -> list[str]:
     """The registered task names, sorted; only those of ``family`` when given."""
-    return [summary.name for summary in summaries(family)]
+    registry = _registry()
+    if family is not None and family not in families():
+        raise InvalidValueError(f"family: expected one of {', '.join(families())}, got {family!r}")
+    return sorted(name for name, entry in registry.items() if family in (None, entry.family))
 
 
 def summaries(family: str | None = None) -> list[TaskSummary]:
     """The summaries (name, family, dimensions, truths) of the registered tasks, sorted by name;
-    only those of ``family`` when given. Builds no task.
+    only those of ``family`` when given. Builds no curated task (their truths are closed forms
+    or stored); a task given to :func:`register` reports its own, computing a Monte Carlo truth
+    on first use.
 
     Example:
         >>> from mibound import tasks
@@ -178,15 +204,12 @@ def summaries(family: str | None = None) -> list[TaskSummary]:
         ('linear-gaussian-k-2-d-10-mi-1', 10, 2, 1.0, 2.4366)
     """
     registry = _registry()
-    if family is not None and family not in families():
-        raise InvalidValueError(f"family: expected one of {', '.join(families())}, got {family!r}")
-    chosen = (e.summary for e in registry.values() if family is None or e.summary.family == family)
-    return sorted(chosen, key=lambda summary: summary.name)
+    return [registry[name].summary for name in names(family)]
 
 
 def families() -> list[str]:
     """The families of the registered tasks, sorted."""
-    return sorted({entry.summary.family for entry in _registry().values()})
+    return sorted({entry.family for entry in _registry().values()})
 
 
 def get(name: str) -> Task:
