@@ -400,39 +400,21 @@ def auto(
     """
     start = time.perf_counter()
     seed = check_seed(seed)
-    folds = check_int("folds", folds, 2)
-    steps = check_int("steps", steps, 1)
-    batch_size = check_int("batch_size", batch_size, 2)
-    hidden = check_int("hidden", hidden, 1)
-    layers = check_int("layers", layers, 1)
-    lr = check_number("lr", lr, low=0.0)
+    training = _training_options(folds, steps, batch_size, hidden, layers, lr)
     low_dim = check_int("low_dim", low_dim, 0)
     k = check_int("k", k, 1)
-    if threads is not None:
-        threads = check_int("threads", threads, 1)
-    if workers is None:
-        workers = min(
-            folds,
-            len(os.sched_getaffinity(0))
-            if hasattr(os, "sched_getaffinity")
-            else os.cpu_count() or 1,
-        )
-    workers = check_int("workers", workers, 1)
-    xa, ya = as_pair(x, y, min_n=max(10 * folds, 2 * k + 2))
+    threads = None if threads is None else check_int("threads", threads, 1)
+    workers = check_int(
+        "workers", _default_workers(training["folds"]) if workers is None else workers, 1
+    )
+    xa, ya = as_pair(x, y, min_n=max(10 * training["folds"], 2 * k + 2))
     n, d_x, d_y = xa.shape[0], xa.shape[1], ya.shape[1]
     if n <= d_x + d_y + 1:
         raise InvalidValueError(
             f"x, y: expected more samples than d_x + d_y + 1 = {d_x + d_y + 1}, got n = {n}"
         )
 
-    diagnostics: list[str] = []
-    ties = np.concatenate([tie_fraction(xa), tie_fraction(ya)])
-    if ties.max() > 0.05:
-        diagnostics.append(
-            f"ties: up to {ties.max():.0%} of a column's values repeat; the rank transform and "
-            "KSG assume continuous columns, so a discrete or rounded column makes the value "
-            "unreliable (treat it as discrete)"
-        )
+    diagnostics = _ties_diagnostic(xa, ya)
     u, v = normal_scores(xa), normal_scores(ya)
     settings: dict[str, Any] = {
         "seed": seed,
@@ -440,7 +422,6 @@ def auto(
         "low_dim": low_dim,
         "k": k,
     }
-
     from mibound.knn import ksg
 
     ksg_est = ksg(u, v, k=k, seed=stream_seed(seed, "auto.ksg") % (2**32))
@@ -451,81 +432,20 @@ def auto(
         "ksg_copula": ksg_est.value,
         "ksg_copula_stderr": ksg_est.stderr,
     }
-
-    training: dict[str, Any] = {
-        "folds": folds,
-        "steps": steps,
-        "batch_size": batch_size,
-        "hidden": hidden,
-        "layers": layers,
-        "lr": lr,
-    }
     if d_x + d_y <= low_dim:
         value, stderr = ksg_est.value, ksg_est.stderr
         settings["path"] = "ksg on normal scores (low dimension)"
+        settings["interval_covers"] = "KSG's subsample spread (low dimension)"
     else:
-        previous = torch.get_num_threads()
-        if threads is not None:
-            torch.set_num_threads(threads)
-        try:
-            value, stderr, fold_info = _cross_fit(
-                u, v, gauss, seed=seed, workers=workers, **training
-            )
-        finally:
-            torch.set_num_threads(previous)
+        value, stderr = _critic_path(
+            u, v, gauss, seed, training, threads, workers, settings, diagnostics
+        )
         value -= bias
-        settings["path"] = "gaussian-copula critic + cross-fitted residual critic (DV)"
-        settings.update(
-            training,
-            bias_correction=bias,
-            fold_values=[f["value"] for f in fold_info],
-            residual_used=[f["residual_used"] for f in fold_info],
-            steps_run=[f["steps_run"] for f in fold_info],
-            caps=[f["cap"] for f in fold_info],
-        )
+        settings["bias_correction"] = bias
         diagnostics += _disagreement(value, stderr, candidates)
-        folds_seen = [f["value"] for f in fold_info]
-        if stderr > _UNSTABLE_STDERR:
-            diagnostics.append(
-                f"unstable: the {folds} cross-fitting folds disagree (values from "
-                f"{min(folds_seen):.2f} to {max(folds_seen):.2f}, standard error {stderr:.2f} > "
-                f"{_UNSTABLE_STDERR} nats): the critic does not generalise stably at this n, so "
-                "the value is unreliable; more samples help, and method='gaussian' or 'ksg' "
-                "give a second opinion"
-            )
-    if value < 0:
-        diagnostics.append(
-            f"negative value ({value:.3f} nats): mutual information is never negative; "
-            "a value this far below 0 means the estimate failed, not that x and y are "
-            "independent (use mibound.independence_test for that)"
-            if value + Z95 * stderr < 0
-            else f"negative value ({value:.3f} nats) within its noise of 0: no dependence "
-            "detected (mibound.independence_test gives a p-value)"
-        )
-
     settings["candidates"] = candidates
-    z_radial = radial_dependence(u, v)
-    settings["radial_dependence_z"] = z_radial
-    if abs(z_radial) > 4:
-        diagnostics.append(
-            f"non-Gaussian dependence between the magnitudes of x and y (z = {z_radial:.1f}: "
-            "the covariance of |u|^2 and |v|^2 of the normal scores is not the one a Gaussian "
-            "copula implies). Dependence of this kind (joint heavy tails as in a multivariate "
-            "Student-t, rotations that depend on the radius) is learned only partly from n "
-            "samples: the value may be too low"
-        )
-    if value > math.log(n) - 1:
-        diagnostics.append(
-            f"large value ({value:.2f} nats, log n = {math.log(n):.2f}): sample-based estimates "
-            "cannot certify MI much above log n (McAllester & Stratos 2020); treat it as a rough "
-            "indication"
-        )
-    settings["interval_covers"] = (
-        "KSG's subsample spread (low dimension)"
-        if d_x + d_y <= low_dim
-        else "evaluation noise and the spread between the cross-fitting folds (part of the "
-        "training randomness); not the bias (an under-trained critic reads low)"
-    )
+    settings["radial_dependence_z"] = radial_dependence(u, v)
+    diagnostics += _value_diagnostics(value, stderr, n, settings["radial_dependence_z"])
     settings["seconds"] = time.perf_counter() - start
     return Estimate(
         value=float(value),
@@ -537,6 +457,107 @@ def auto(
         diagnostics=diagnostics,
         settings=settings,
     )
+
+
+def _training_options(
+    folds: int, steps: int, batch_size: int, hidden: int, layers: int, lr: float
+) -> dict[str, Any]:
+    """The residual critic's training options, checked (recorded in ``settings`` as they are)."""
+    return {
+        "folds": check_int("folds", folds, 2),
+        "steps": check_int("steps", steps, 1),
+        "batch_size": check_int("batch_size", batch_size, 2),
+        "hidden": check_int("hidden", hidden, 1),
+        "layers": check_int("layers", layers, 1),
+        "lr": check_number("lr", lr, low=0.0),
+    }
+
+
+def _default_workers(folds: int) -> int:
+    """One thread per CPU core available to this process, at most one per fold."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return min(folds, cores or 1)
+
+
+def _ties_diagnostic(x: np.ndarray, y: np.ndarray) -> list[str]:
+    ties = np.concatenate([tie_fraction(x), tie_fraction(y)])
+    if ties.max() <= 0.05:
+        return []
+    return [
+        f"ties: up to {ties.max():.0%} of a column's values repeat; the rank transform and "
+        "KSG assume continuous columns, so a discrete or rounded column makes the value "
+        "unreliable (treat it as discrete)"
+    ]
+
+
+def _critic_path(
+    u: np.ndarray,
+    v: np.ndarray,
+    gauss: GaussianCopulaCritic,
+    seed: int,
+    training: dict[str, Any],
+    threads: int | None,
+    workers: int,
+    settings: dict[str, Any],
+    diagnostics: list[str],
+) -> tuple[float, float]:
+    """Cross-fits the residual critic; records its settings and the *unstable* diagnostic."""
+    previous = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        value, stderr, fold_info = _cross_fit(u, v, gauss, seed=seed, workers=workers, **training)
+    finally:
+        torch.set_num_threads(previous)
+    folds_seen = [f["value"] for f in fold_info]
+    settings.update(
+        training,
+        path="gaussian-copula critic + cross-fitted residual critic (DV)",
+        fold_values=folds_seen,
+        residual_used=[f["residual_used"] for f in fold_info],
+        steps_run=[f["steps_run"] for f in fold_info],
+        caps=[f["cap"] for f in fold_info],
+        interval_covers="evaluation noise and the spread between the cross-fitting folds (part "
+        "of the training randomness); not the bias (an under-trained critic reads low)",
+    )
+    if stderr > _UNSTABLE_STDERR:
+        diagnostics.append(
+            f"unstable: the {training['folds']} cross-fitting folds disagree (values from "
+            f"{min(folds_seen):.2f} to {max(folds_seen):.2f}, standard error {stderr:.2f} > "
+            f"{_UNSTABLE_STDERR} nats): the critic does not generalise stably at this n, so "
+            "the value is unreliable; more samples help, and method='gaussian' or 'ksg' "
+            "give a second opinion"
+        )
+    return value, stderr
+
+
+def _value_diagnostics(value: float, stderr: float, n: int, z_radial: float) -> list[str]:
+    """Negative values, non-Gaussian dependence between magnitudes, values beyond log n."""
+    out = []
+    if value < 0:
+        out.append(
+            f"negative value ({value:.3f} nats): mutual information is never negative; "
+            "a value this far below 0 means the estimate failed, not that x and y are "
+            "independent (use mibound.independence_test for that)"
+            if value + Z95 * stderr < 0
+            else f"negative value ({value:.3f} nats) within its noise of 0: no dependence "
+            "detected (mibound.independence_test gives a p-value)"
+        )
+    if abs(z_radial) > 4:
+        out.append(
+            f"non-Gaussian dependence between the magnitudes of x and y (z = {z_radial:.1f}: "
+            "the covariance of |u|^2 and |v|^2 of the normal scores is not the one a Gaussian "
+            "copula implies). Dependence of this kind (joint heavy tails as in a multivariate "
+            "Student-t, rotations that depend on the radius) is learned only partly from n "
+            "samples: the value may be too low"
+        )
+    if value > math.log(n) - 1:
+        out.append(
+            f"large value ({value:.2f} nats, log n = {math.log(n):.2f}): sample-based estimates "
+            "cannot certify MI much above log n (McAllester & Stratos 2020); treat it as a rough "
+            "indication"
+        )
+    return out
 
 
 def _cross_fit(
