@@ -143,17 +143,10 @@ def _build(data: np.ndarray, n_split: int):  # pragma: no cover - compiled
         top += 2
         count += 2
     size = end[:count] - start[:count]
-    blocks = np.full((leaves, d, _CAP), np.inf)
-    for node in range(count):
-        if left[node] < 0:
-            leaf = -1 - left[node]
-            for c in range(d):
-                for p in range(end[node] - start[node]):
-                    blocks[leaf, c, p] = rows[start[node] + p, c]
     return (
         perm,
         rows,
-        blocks,
+        _leaf_blocks(rows, start[:count], size, left[:count], leaves),
         left[:count],
         right[:count],
         split_dim[:count],
@@ -163,6 +156,22 @@ def _build(data: np.ndarray, n_split: int):  # pragma: no cover - compiled
         hi[:count],
         size,
     )
+
+
+@numba.njit(cache=True, nogil=True)
+def _leaf_blocks(
+    rows: np.ndarray, start: np.ndarray, size: np.ndarray, left: np.ndarray, leaves: int
+):  # pragma: no cover - compiled
+    """Each leaf's points coordinate by coordinate, shape (leaves, d, _CAP), padded with inf."""
+    d = rows.shape[1]
+    blocks = np.full((leaves, d, _CAP), np.inf)
+    for node in range(left.shape[0]):
+        if left[node] < 0:
+            leaf = -1 - left[node]
+            for c in range(d):
+                for p in range(size[node]):
+                    blocks[leaf, c, p] = rows[start[node] + p, c]
+    return blocks
 
 
 @numba.njit(cache=True, nogil=True)

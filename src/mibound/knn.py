@@ -13,7 +13,13 @@ from scipy.spatial import cKDTree
 from scipy.special import digamma
 
 from mibound import diagnostics as _diagnostics
-from mibound._checks import InvalidTypeError, InvalidValueError, MissingDependencyError, check_seed
+from mibound._checks import (
+    InvalidTypeError,
+    InvalidValueError,
+    MissingDependencyError,
+    check_knn_options,
+    check_seed,
+)
 from mibound._inputs import (
     as_pair,
     distinct_rows,
@@ -135,20 +141,54 @@ def ksg(
         A. Kraskov, H. Stögbauer, P. Grassberger. Estimating mutual information.
         Phys. Rev. E 69, 066138 (2004). https://arxiv.org/abs/cond-mat/0305641
     """
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise InvalidValueError(f"k: expected a positive integer, got {k!r}")
-    k = int(k)
-    if not isinstance(noise, (int, float, np.floating)) or not (
-        noise >= 0 and math.isfinite(noise)
-    ):
-        raise InvalidValueError(f"noise: expected a finite number >= 0, got {noise!r}")
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0:
-        raise InvalidValueError(
-            f"n_jobs: expected a non-zero integer (-1 for all cores), got {n_jobs!r}"
-        )
+    k = check_knn_options(k, noise, n_jobs)
     seed = check_seed(seed)
     if not isinstance(standardize, (bool, np.bool_)):
         raise InvalidTypeError(f"standardize: expected True or False, got {standardize!r}")
+    xa, ya = _paired_arrays(x, y, k)
+    n, d_joint = xa.shape[0], xa.shape[1] + ya.shape[1]
+    engine, device = _ksg_backend(backend, device, n, d_joint)
+    _check_memory(n, d_joint, k, engine, n_jobs)
+    diagnostics = _data_diagnostics(xa, ya)
+    xa, ya = _prepare(xa, ya, standardize)
+    for name, array in (("x", xa), ("y", ya)):
+        tails = _diagnostics.heavy_tails(array, name)
+        if tails:
+            diagnostics.append(tails)
+    m = _subsample_count(subsamples, n, k)
+    xa, ya = _add_noise(xa, ya, noise, seed)
+    value, stderr, parts = _value_and_stderr(xa, ya, k, seed, m, n_jobs, engine, device)
+    diagnostics += _stderr_diagnostics(n, m, subsamples is None)
+    if not math.isfinite(value):  # pragma: no cover - digamma of positive integers is finite
+        raise InvalidValueError(f"x, y: KSG produced a non-finite value {value}")
+    ci = (value - Z95 * stderr, value + Z95 * stderr)
+    diagnostics += _value_diagnostics(value, ci[1], d_joint)
+    settings = {
+        "k": k,
+        "seed": seed,
+        "noise": noise,
+        "noise_stream": "ksg.noise",
+        "standardize": bool(standardize),
+        "norm": "max",
+        "backend": engine,
+        "device": None if device is None else str(device),
+        "variant": "KSG estimator 1 (Kraskov et al. 2004, eq. 8)",
+    }
+    return Estimate(
+        value=value,
+        stderr=stderr,
+        ci=ci,
+        kind="estimate",
+        method="ksg",
+        n=n,
+        diagnostics=diagnostics,
+        history={"subsample_values": parts} if parts else {},
+        settings=settings | _stderr_settings(n, m),
+    )
+
+
+def _paired_arrays(x: Any, y: Any, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The samples as C-ordered 2-d float64 arrays; ``k`` must be below ``N / 2``."""
     xa, ya = as_pair(x, y, min_n=2)
     # C order: reductions then round identically whatever the input's memory layout.
     xa, ya = np.ascontiguousarray(xa), np.ascontiguousarray(ya)
@@ -159,15 +199,18 @@ def ksg(
             "samples (the k-th neighbour would span most of the sample and the estimate is "
             "meaningless; 3 to 10 is usual)"
         )
-    engine, device = _ksg_backend(backend, device, n, xa.shape[1] + ya.shape[1])
-    _check_memory(n, xa.shape[1] + ya.shape[1], k, engine, n_jobs)
+    return xa, ya
+
+
+def _data_diagnostics(x: np.ndarray, y: np.ndarray) -> list[str]:
+    """Copies of x's columns in y (an error for continuous x) and repeated ``(x, y)`` rows."""
+    n = x.shape[0]
     diagnostics: list[str] = []
-    distinct = distinct_rows(xa, ya)
-    copies = same_columns(xa, ya)
+    distinct = distinct_rows(x, y)
+    copies = same_columns(x, y)
     if copies:
         pairs = ", ".join(f"y[{j}] ~ x[{i}]" for i, j in copies[:4])
-        x_distinct = distinct_rows(xa, np.zeros((n, 0)))
-        if x_distinct == n:
+        if distinct_rows(x, np.zeros((n, 0))) == n:
             raise InvalidValueError(
                 f"x, y: column(s) of y are exact affine copies of columns of x ({pairs}); for "
                 "continuous data the MI is then infinite and no finite estimate is meaningful"
@@ -180,105 +223,117 @@ def ksg(
     duplicated = _diagnostics.duplicates(n, distinct, method="ksg")
     if duplicated:
         diagnostics.append(duplicated)
-    xa, ya = _prepare(xa, ya, standardize)
-    for name, array in (("x", xa), ("y", ya)):
-        tails = _diagnostics.heavy_tails(array, name)
-        if tails:
-            diagnostics.append(tails)
+    return diagnostics
+
+
+def _subsample_count(subsamples: object, n: int, k: int) -> int:
+    """The number m of disjoint parts for the standard error (0: none), checked."""
     if subsamples is None:
         m = max(2, min(10, n // 50))
-        if n // m < k + 1:
-            m = 0
-    else:
-        if isinstance(subsamples, bool) or not isinstance(subsamples, (int, np.integer)):
-            raise InvalidValueError(
-                f"subsamples: expected an integer >= 2 or 0, got {subsamples!r}"
-            )
-        m = int(subsamples)
-        if m == 1 or m < 0 or (m > 0 and n // m < k + 1):
-            raise InvalidValueError(
-                f"subsamples: expected 0 or an integer >= 2 with at least k + 1 = {k + 1} "
-                f"samples per part, got {subsamples!r} for n = {n}"
-            )
-
-    if noise > 0:
-        rng = numpy_rng(seed, "ksg.noise")
-        xa = xa + noise * xa.std(axis=0) * rng.standard_normal(xa.shape)
-        ya = ya + noise * ya.std(axis=0) * rng.standard_normal(ya.shape)
-
-    parts: list[float] = []
-    if m >= 2:
-        order = numpy_rng(seed, "ksg.subsamples").permutation(n)
-        size = min(n // m, _PART_MAX)
-        if engine == "numba" and _threads(n_jobs) > 1:
-            # The parts run one after another on a thread of their own while the value uses
-            # the others: no core waits for the slowest piece (the kernels release the GIL).
-            with ThreadPoolExecutor(1) as pool:
-                future = pool.submit(
-                    _subsample_values, xa, ya, order, m, size, k, 1, engine, device
-                )
-                value = _ksg_value(xa, ya, k, n_jobs, engine, device)
-                parts = future.result()
-        else:
-            value = _ksg_value(xa, ya, k, n_jobs, engine, device)
-            parts = _subsample_values(xa, ya, order, m, size, k, n_jobs, engine, device)
-        stderr = float(np.std(parts, ddof=1) * math.sqrt(size / n))
-        if size < 50:
-            diagnostics.append(
-                f"rough standard error: only {size} samples in each of the {m} subsamples"
-            )
-    else:
-        value = _ksg_value(xa, ya, k, n_jobs, engine, device)
-        stderr = math.nan
-        diagnostics.append(
-            "no standard error: too few samples for disjoint subsamples"
-            if subsamples is None
-            else "no standard error: subsamples=0"
+        return 0 if n // m < k + 1 else m
+    if isinstance(subsamples, bool) or not isinstance(subsamples, (int, np.integer)):
+        raise InvalidValueError(f"subsamples: expected an integer >= 2 or 0, got {subsamples!r}")
+    m = int(subsamples)
+    if m == 1 or m < 0 or (m > 0 and n // m < k + 1):
+        raise InvalidValueError(
+            f"subsamples: expected 0 or an integer >= 2 with at least k + 1 = {k + 1} "
+            f"samples per part, got {subsamples!r} for n = {n}"
         )
-    if not math.isfinite(value):  # pragma: no cover - digamma of positive integers is finite
-        raise InvalidValueError(f"x, y: KSG produced a non-finite value {value}")
-    d_joint = xa.shape[1] + ya.shape[1]
+    return m
+
+
+def _add_noise(
+    x: np.ndarray, y: np.ndarray, noise: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Tie-breaking Gaussian noise of ``noise`` times each column's sd (stream "ksg.noise")."""
+    if noise <= 0:
+        return x, y
+    rng = numpy_rng(seed, "ksg.noise")
+    x = x + noise * x.std(axis=0) * rng.standard_normal(x.shape)
+    y = y + noise * y.std(axis=0) * rng.standard_normal(y.shape)
+    return x, y
+
+
+def _value_and_stderr(
+    x: np.ndarray,
+    y: np.ndarray,
+    k: int,
+    seed: int,
+    m: int,
+    n_jobs: int,
+    engine: str,
+    device: Any,
+) -> tuple[float, float, list[float]]:
+    """The full-sample value, its standard error from m disjoint parts, and the parts' values.
+
+    The standard error is ``sd(parts) * sqrt(n_s / N)`` (NaN when ``m`` is 0).
+    """
+    n = x.shape[0]
+    if m < 2:
+        return _ksg_value(x, y, k, n_jobs, engine, device), math.nan, []
+    order = numpy_rng(seed, "ksg.subsamples").permutation(n)
+    size = _part_size(n, m)
+    if engine == "numba" and _threads(n_jobs) > 1:
+        # The parts run one after another on a thread of their own while the value uses
+        # the others: no core waits for the slowest piece (the kernels release the GIL).
+        with ThreadPoolExecutor(1) as pool:
+            future = pool.submit(_subsample_values, x, y, order, m, size, k, 1, engine, device)
+            value = _ksg_value(x, y, k, n_jobs, engine, device)
+            parts = future.result()
+    else:
+        value = _ksg_value(x, y, k, n_jobs, engine, device)
+        parts = _subsample_values(x, y, order, m, size, k, n_jobs, engine, device)
+    return value, float(np.std(parts, ddof=1) * math.sqrt(size / n)), parts
+
+
+def _part_size(n: int, m: int) -> int:
+    """The points in each of the m standard-error parts: ``min(N // m, 50000)``."""
+    return min(n // m, _PART_MAX)
+
+
+def _stderr_diagnostics(n: int, m: int, default_m: bool) -> list[str]:
+    """A missing or rough (under 50 points per part) standard error."""
+    if m < 2:
+        return [
+            "no standard error: too few samples for disjoint subsamples"
+            if default_m
+            else "no standard error: subsamples=0"
+        ]
+    size = _part_size(n, m)
+    if size < 50:
+        return [f"rough standard error: only {size} samples in each of the {m} subsamples"]
+    return []
+
+
+def _value_diagnostics(value: float, upper: float, d_joint: int) -> list[str]:
+    """High joint dimension (bias toward 0) and a negative value."""
+    diagnostics = []
     if d_joint > 10:
         diagnostics.append(
             f"high dimension ({d_joint} joint): KSG is biased toward 0 for large MI in high "
             "dimension"
         )
-    ci = (value - Z95 * stderr, value + Z95 * stderr)
-    below = _diagnostics.negative(value, ci[1], kind="estimate")
+    below = _diagnostics.negative(value, upper, kind="estimate")
     if below:
         diagnostics.append(below)
-    return Estimate(
-        value=value,
-        stderr=stderr,
-        ci=ci,
-        kind="estimate",
-        method="ksg",
-        n=n,
-        diagnostics=diagnostics,
-        history={"subsample_values": parts} if parts else {},
-        settings={
-            "k": k,
-            "seed": seed,
-            "noise": noise,
-            "noise_stream": "ksg.noise",
-            "standardize": bool(standardize),
-            "norm": "max",
-            "backend": engine,
-            "device": None if device is None else str(device),
-            "variant": "KSG estimator 1 (Kraskov et al. 2004, eq. 8)",
-            "subsamples": m,
-            "subsample_size": min(n // m, _PART_MAX) if m else None,
-            "stderr_method": (
-                "disjoint subsamples: sd of the m part estimates times sqrt(n_s/N) for parts "
-                "of n_s = min(N // m, 50000) points, assuming variance proportional to 1/N"
-                if m
-                else "none"
-            ),
-            "interval_covers": (
-                "sampling noise of the estimate (from disjoint subsamples), not its bias"
-            ),
-        },
-    )
+    return diagnostics
+
+
+def _stderr_settings(n: int, m: int) -> dict[str, Any]:
+    """The settings entries that describe the standard error and its interval."""
+    return {
+        "subsamples": m,
+        "subsample_size": _part_size(n, m) if m else None,
+        "stderr_method": (
+            "disjoint subsamples: sd of the m part estimates times sqrt(n_s/N) for parts "
+            "of n_s = min(N // m, 50000) points, assuming variance proportional to 1/N"
+            if m
+            else "none"
+        ),
+        "interval_covers": (
+            "sampling noise of the estimate (from disjoint subsamples), not its bias"
+        ),
+    }
 
 
 #: The most points in one standard-error part: from N = 500,000 the m parts are a random
