@@ -25,12 +25,13 @@ import argparse
 import json
 import math
 import os
-import platform
 import statistics
 import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from _machine import footer, machine_line, peak_rss_mb
 
 #: Mean absolute error (nats) on the same 40 tasks at N = 5000, five seeds, neural baselines
 #: tuned per task, as published in Franzese et al. 2026, "In-context, zero-shot, mutual
@@ -122,10 +123,7 @@ def run(
         "results.jsonl" if shard[1] == 1 else f"results-{shard[0]}-of-{shard[1]}.jsonl"
     )
     done = _done(results)
-    load = os.getloadavg()[0]
-    print(
-        f"{platform.node()}, {os.cpu_count()} cpus, load {load:.1f}, mibound {mibound.__version__}"
-    )
+    print(machine_line())
     with results.open("a") as fh:
         for n in sizes:
             for seed in seeds:
@@ -158,6 +156,7 @@ def run(
                             row["error"] = f"{type(err).__name__}: {err}"
                         row["seconds"] = time.perf_counter() - start
                         row["cpu_seconds"] = time.process_time() - cpu
+                        row["peak_rss_mib"] = round(peak_rss_mb())
                         fh.write(json.dumps(row) + "\n")
                         fh.flush()
                         os.fsync(fh.fileno())
@@ -165,6 +164,7 @@ def run(
                             f"{row['value'] - row['truth']:+.3f}" if "value" in row else "ERR"
                         )
                         print(f"{cell:70s} {err_text} {row['seconds']:.1f}s", flush=True)
+    print(footer())
 
 
 def _rows(out: Path) -> list[dict[str, Any]]:

@@ -15,14 +15,12 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
-import platform
 import time
 from collections.abc import Callable
 
 import numpy as np
+from _machine import footer, machine_line
 
-import mibound
 from mibound import tasks
 from mibound.conditional import conditional_ksg
 
@@ -65,11 +63,8 @@ def main() -> None:
     def theirs(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> float:
         return float(npeet.mi(x, y, z=z, k=K, base=math.e))
 
-    print(
-        f"mibound {mibound.__version__}, numpy {np.__version__}, python "
-        f"{platform.python_version()}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}; "
-        f"k={K}"
-    )
+    print(machine_line("npeet_plus"))
+    print(f"k={K}")
     ours(*make_data(TASKS[0], 500))  # warm-up: numba cache load, imports
     theirs(*make_data(TASKS[0], 500))
     header = (
@@ -89,6 +84,7 @@ def main() -> None:
                 f"{name:<44} {n:>6} {truth:>6.3f} {a:>8.4f} {b:>8.4f} {abs(a - b):>8.1e} "
                 f"{wa:>9.2f} {wb:>10.2f} {ca:>8.2f} {cb:>9.2f} {wb / wa:>6.1f} {cb / ca:>6.1f}"
             )
+    print(footer())
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@ import math
 import statistics
 import time
 
+from _machine import footer, machine_line
+
 from mibound.neural import METHODS, neural_estimate
 from mibound.tasks.gaussian import gaussian
 
@@ -25,6 +27,7 @@ def main() -> None:
     parser.add_argument("--mi", type=float, nargs="+", default=[1.0, 2.0, 4.0, 6.0])
     parser.add_argument("--methods", nargs="+", default=list(METHODS))
     args = parser.parse_args()
+    print(machine_line())
 
     values: dict[tuple[str, float], list[float]] = {}
     seconds: dict[str, list[float]] = {}
@@ -49,6 +52,7 @@ def main() -> None:
             cells.append(f"{statistics.fmean(v):.2f} ({rmse:.2f})")
         median_s = statistics.median(seconds[method])
         print(f"| {method} | " + " | ".join(cells) + f" | {median_s:.1f} |")
+    print(footer())
 
 
 if __name__ == "__main__":

@@ -66,7 +66,6 @@ def split(x: np.ndarray, y: np.ndarray, seed: int) -> list[tuple[np.ndarray, np.
 def run_mibound(
     x: np.ndarray, y: np.ndarray, method: str, steps: int, seed: int, critic: str
 ) -> dict:
-    cpu = time.process_time()
     est = neural_estimate(
         x,
         y,
@@ -84,12 +83,11 @@ def run_mibound(
         device="cpu",
         threads=torch.get_num_threads(),
     )
-    cpu = time.process_time() - cpu  # whole call: split, training, held-out evaluation
     assert est.settings["steps_run"] == steps
     return {
         "value": est.value,
         "seconds": est.settings["train_seconds"],
-        "cpu": cpu,
+        "cpu": est.settings["train_cpu_seconds"],  # the training loop, as for torch-mist
         "steps": est.settings["steps_run"],
     }
 
@@ -148,6 +146,27 @@ def run_torch_mist(parts: list, method: str, steps: int, seed: int, critic: str)
         "cpu": cpu,
         "steps": int(logger._iteration),
     }
+
+
+def concat_floor_seconds(repeats: int = 5) -> float:
+    """Best-of time of the three float32 products of the concat critic's 256 -> 256 layer.
+
+    One training step on B^2 pairs needs H1 W2^T (forward), G W2 (gradient of H1) and G^T H1
+    (gradient of W2), each a (B^2 x H) by (H x H) product: the least arithmetic any
+    implementation of the same network, batch and precision must do.
+    """
+    gen = torch.Generator().manual_seed(0)
+    h1 = torch.randn(BATCH * BATCH, HIDDEN, generator=gen)
+    grad = torch.randn(BATCH * BATCH, HIDDEN, generator=gen)
+    w2 = torch.randn(HIDDEN, HIDDEN, generator=gen)
+    best = math.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        h1 @ w2.T
+        grad @ w2
+        grad.T @ h1
+        best = min(best, time.perf_counter() - start)
+    return best
 
 
 def profile(x: np.ndarray, y: np.ndarray, critic: str, steps: int) -> None:
@@ -259,10 +278,23 @@ def compare(args: argparse.Namespace, x, y, parts, truth: float, critic: str) ->
                 f"{critic:9s} {method:8s} {lib:10s} {rate:8.1f} {cpu_rate:9.1f} {value:7.4f} "
                 f"{err:6.4f} {extra}"
             )
+    if critic == "concat":
+        floor = concat_floor_seconds()
+        theirs = statistics.median(
+            o["seconds"] / o["steps"] for m in args.methods for o in results[(m, "torch-mist")]
+        )
+        print(
+            f"\narithmetic floor (concat): the three {BATCH * BATCH}x{HIDDEN}x{HIDDEN} matrix "
+            f"products of one step's hidden-to-hidden layer alone (its forward product and the "
+            f"two of its backward pass) take {floor * 1e3:.0f} ms here; torch-mist's whole step "
+            f"takes {theirs * 1e3:.0f} ms, so at equal architecture, batch and precision no "
+            f"implementation can run more than {theirs / floor:.2f}x torch-mist's steps per "
+            "second on this machine"
+        )
     print(
         "\nspeed (paired) = median over rounds of mibound steps/s / torch-mist steps/s (wall "
-        "time of the training loop); cpu speed = the same with process CPU time (mibound's "
-        "includes its split and held-out evaluation, torch-mist's only training); |err| ratio = "
+        "time of the training loop); cpu speed = the same with the process CPU time of the "
+        "training loop (validation included, split and test evaluation not); |err| ratio = "
         "torch-mist median |value - truth| / mibound's (>= 1: mibound at least as accurate)"
     )
 

@@ -14,16 +14,13 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
-import platform
 import time
 from collections.abc import Callable
 
 import numpy as np
-import sklearn
+from _machine import footer, machine_line
 from sklearn import feature_selection as fs
 
-import mibound
 from mibound import sklearn as ms
 
 
@@ -50,11 +47,8 @@ def main() -> None:
     args = parser.parse_args()
     padded = args.features + args.features[-1:] * len(args.sizes)
     features = dict(zip(args.sizes, padded[: len(args.sizes)], strict=True))
-    print(
-        f"mibound {mibound.__version__}, scikit-learn {sklearn.__version__}, numpy "
-        f"{np.__version__}, python {platform.python_version()}, {os.cpu_count()} CPUs, load "
-        f"{os.getloadavg()[0]:.1f}; n_neighbors=3"
-    )
+    print(machine_line("sklearn"))
+    print("n_neighbors=3")
     X, y, labels = make_data(500, 2)
     ms.mutual_info_regression(X, y)  # warm-up: numba cache load
     header = (
@@ -77,6 +71,7 @@ def main() -> None:
                 f"{name:<24} {n:>8} {p:>3} {diff:>10.1e} {wb:>8.2f} {wa:>9.2f} {cb:>7.2f} "
                 f"{ca:>8.2f} {wb / wa:>7.1f} {cb / ca if ca > 0 else math.nan:>6.1f}"
             )
+    print(footer())
 
 
 if __name__ == "__main__":

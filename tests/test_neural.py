@@ -87,7 +87,7 @@ def test_history_and_settings(fits: dict) -> None:
         s = est.settings
         assert s["device"] == "cpu"
         assert s["steps"] == 400 and 200 <= s["steps_run"] <= 400
-        assert s["seconds"] >= s["train_seconds"] > 0
+        assert s["seconds"] >= s["train_seconds"] > 0 and s["train_cpu_seconds"] > 0
         assert s["critic"] == "separable" and s["hidden"] == 64
     assert fits["smile"].settings["tau"] == 5.0
     assert fits["alpha"].settings["alpha"] == 0.01

@@ -597,6 +597,7 @@ def _settings(
         "threads": torch.get_num_threads() if dev.type == "cpu" else None,
         "dtype": str(cfg.dtype).replace("torch.", ""),
         "train_seconds": result.seconds,
+        "train_cpu_seconds": result.cpu_seconds,
     }
     own_option = {"smile": "tau", "alpha": "alpha", "mine": "mine_rate"}.get(spec.name)
     if own_option is not None:

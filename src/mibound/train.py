@@ -39,6 +39,7 @@ class TrainResult:
         converged: False when the validation value was still clearly rising at the end (the
             last evaluation is the best and beat the one before by more than ``tolerance``).
         seconds: Wall-clock time of the loop.
+        cpu_seconds: CPU time of the process during the loop (all its threads).
     """
 
     history: dict[str, list[float]] = field(default_factory=dict)
@@ -47,6 +48,7 @@ class TrainResult:
     stopped_early: bool = False
     converged: bool = True
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
 
 
 def _parameters(module: nn.Module | Iterable[Tensor]) -> list[Tensor]:
@@ -141,6 +143,7 @@ def train(
         history["validation"] = []
     window: list[float] = []
     start = time.perf_counter()
+    start_cpu = time.process_time()
     step = 0
     with progress_bar(description, steps, progress) as advance:
         for step in range(1, steps + 1):
@@ -165,6 +168,7 @@ def train(
         stopped_early=stopper.stopped_early,
         converged=_converged(history.get("validation", []), stopper.stopped_early, tolerance),
         seconds=time.perf_counter() - start,
+        cpu_seconds=time.process_time() - start_cpu,
     )
 
 
