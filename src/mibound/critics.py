@@ -25,6 +25,7 @@ import torch
 from torch import Tensor, nn
 
 from mibound._checks import InvalidValueError, check_int
+from mibound._concat_relu import concat_relu_scores
 
 __all__ = [
     "BilinearCritic",
@@ -162,6 +163,7 @@ class ConcatCritic(nn.Module):
         self.x_norm = Standardizer(x_dim)
         self.y_norm = Standardizer(y_dim)
         self.net = mlp(x_dim + y_dim, 1, hidden, layers, activation)
+        self.blocked = activation == "relu" and layers > 0
 
     def forward(self, x: Tensor, y: Tensor) -> Tensor:
         """Scores of shape ``(..., B, B)``; entry ``[i, j]`` is ``MLP([x_i, y_j])``."""
@@ -173,6 +175,12 @@ class ConcatCritic(nn.Module):
         d_x = x.shape[-1]
         h_x = nn.functional.linear(x, first.weight[:, :d_x])
         h_y = nn.functional.linear(y, first.weight[:, d_x:], first.bias)
+        if self.blocked and x.shape[:-2] == y.shape[:-2]:
+            # ReLU networks: the pairs go through in row blocks (the same function and
+            # gradients, without the (B, B, hidden) temporaries).
+            linears = [m for m in self.net.children() if isinstance(m, nn.Linear)][1:]
+            params = tuple(p for m in linears for p in (m.weight, m.bias))
+            return concat_relu_scores(h_x, h_y, params)
         return self.net[1:](h_x.unsqueeze(-2) + h_y.unsqueeze(-3)).squeeze(-1)
 
 
