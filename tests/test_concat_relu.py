@@ -82,3 +82,11 @@ def test_other_activations_keep_the_autograd_path() -> None:
     x, y = torch.randn(4, 2, dtype=torch.float64), torch.randn(4, 2, dtype=torch.float64)
     assert torch.allclose(critic(x, y), _reference(critic, x, y), atol=1e-12)
     assert torch.allclose(linear(x, y), _reference(linear, x, y), atol=1e-12)
+
+
+def test_block_size_is_a_cache_block_on_cpu_and_large_on_a_gpu() -> None:
+    # A GPU takes the same code path with bigger blocks (checked here without a GPU).
+    cpu = _concat_relu._rows_per_block(128, 256, torch.device("cpu"))
+    gpu = _concat_relu._rows_per_block(128, 256, torch.device("cuda"))
+    assert cpu == 8 and gpu == 512
+    assert _concat_relu._rows_per_block(10**6, 10**3, torch.device("cpu")) == 1
