@@ -170,6 +170,26 @@ def test_memory_refusal_names_k(monkeypatch: pytest.MonkeyPatch) -> None:
     assert isinstance(info.value, InputError)
 
 
+def test_memory_refusal_names_batch_size_for_the_concat_critic(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import mibound._memory as memory
+    from mibound.neural import neural_estimate
+
+    # B = 256, hidden 256, 2 ReLU layers: one kept (B^2, hidden) float32 layer is 64 MiB.
+    monkeypatch.setattr(memory, "available_bytes", lambda: 70 * 2**20)
+    x = np.random.default_rng(0).standard_normal((3000, 2))
+    with pytest.raises(
+        ValueError, match=r"^batch_size: the concat critic on all 256\^2 pairs"
+    ) as info:
+        neural_estimate(x, x[:, ::-1].copy(), "nwj", critic="concat", batch_size=256, steps=1)
+    assert isinstance(info.value, InputError)
+    assert "critic='separable'" in str(info.value)
+    # The separable critic needs no such memory and is not refused.
+    est = neural_estimate(x, x[:, ::-1].copy(), "nwj", batch_size=256, steps=2, eval_every=1)
+    assert math.isfinite(est.value)
+
+
 @pytest.fixture(scope="module")
 def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("bad")

@@ -86,6 +86,7 @@ from mibound._checks import (
     check_seed,
 )
 from mibound._inputs import as_pair, power_of_two_scale, row_groups, same_columns
+from mibound._memory import check_memory
 from mibound._placement import check_device
 from mibound._random import numpy_rng, seeded, torch_generator
 from mibound._stats import Z95, interval95
@@ -387,6 +388,7 @@ def _fit(
 ) -> Estimate:
     """Training and held-out evaluation on validated options (see :func:`neural_estimate`)."""
     data = _splits(xa, ya, cfg, seed)
+    _check_concat_memory(cfg, data.batch)
     module = _build(spec, cfg, xa.shape[1], ya.shape[1], seed, data.x_tr, data.y_tr)
     result = _train_critic(module, spec, cfg, data, seed)
     evaluation = _evaluate(module, spec, cfg, data, seed)
@@ -758,6 +760,26 @@ def _partitions(
         torch.randperm(n, generator=generator)[: m * batch].view(m, batch) for _ in range(passes)
     ]
     return torch.cat(rows)
+
+
+def _check_concat_memory(cfg: NeuralConfig, batch: int) -> None:
+    """Refuses a concat critic whose (B, B, hidden) activations would not fit (CPU only).
+
+    A training step keeps the outputs of hidden layers 2..L for all :math:`B^2` pairs (ReLU:
+    the blocked MLP of :mod:`mibound._concat_relu`), or about two tensors per layer under
+    autograd (other activations).
+    """
+    if cfg.critic != "concat" or cast(torch.device, cfg.device).type != "cpu":
+        return
+    itemsize = torch.empty((), dtype=cast(torch.dtype, cfg.dtype)).element_size()
+    kept = max(cfg.layers - 1, 0) if cfg.activation == "relu" else 2 * cfg.layers + 1
+    needed = float(itemsize) * batch * batch * (kept * cfg.hidden + 4)
+    check_memory(
+        needed,
+        f"batch_size: the concat critic on all {batch}^2 pairs of a batch of {batch} "
+        f"(hidden {cfg.hidden}, {cfg.layers} layers)",
+        "use a smaller batch_size or critic='separable'",
+    )
 
 
 def _chunks(index: Tensor, critic: str, batch: int) -> list[Tensor]:
