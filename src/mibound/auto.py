@@ -66,6 +66,7 @@ __all__ = ["GaussianCopulaCritic", "auto", "joint_kurtosis", "radial_dependence"
 
 _INIT_LOCK = threading.Lock()
 _BLOCK = 2048  # held-out samples whose pairs are scored together
+_PAIR_FLOATS = 2**22  # floats per activation when scoring pairs (16 MiB in float32)
 _MAX_VALIDATION = 4096  # validation pairs per fold (early stopping only)
 _CAP_QUANTILE = 0.97  # the critic is capped at this quantile of its training joint values
 _KURTOSIS_Z = 5.0  # |z| of Mardia's kurtosis beyond which the scores are not jointly Gaussian
@@ -325,10 +326,14 @@ def _capped_dv(
         for start in range(0, len(idx), _BLOCK):
             block = idx[start : start + _BLOCK]
             ud, vd = u[block], v[block]
+            # Rows of pairs per call: each (rows, len(block), hidden) activation of g stays
+            # near 16 MiB (256 rows took 256 MiB per activation and thread at hidden 128).
+            rows = max(1, _PAIR_FLOATS // (len(block) * g.lin_u.out_features))
             scores = torch.cat(
                 [
-                    gauss.pairs(ud[c : c + 256], vd) + g.pairs(ud[c : c + 256].float(), vd.float())
-                    for c in range(0, len(block), 256)
+                    gauss.pairs(ud[c : c + rows], vd)
+                    + g.pairs(ud[c : c + rows].float(), vd.float())
+                    for c in range(0, len(block), rows)
                 ]
             ).clamp(max=cap)
             m = scores.shape[0]
