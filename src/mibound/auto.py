@@ -329,13 +329,11 @@ def _capped_dv(
             # Rows of pairs per call: each (rows, len(block), hidden) activation of g stays
             # near 16 MiB (256 rows took 256 MiB per activation and thread at hidden 128).
             rows = max(1, _PAIR_FLOATS // (len(block) * g.lin_u.out_features))
-            scores = torch.cat(
-                [
-                    gauss.pairs(ud[c : c + rows], vd)
-                    + g.pairs(ud[c : c + rows].float(), vd.float())
-                    for c in range(0, len(block), rows)
-                ]
-            ).clamp(max=cap)
+            vf = vd.float()
+            residual = torch.cat(
+                [g.pairs(ud[c : c + rows].float(), vf) for c in range(0, len(block), rows)]
+            )
+            scores = (gauss.pairs(ud, vd) + residual).clamp(max=cap)
             m = scores.shape[0]
             joint_parts.append(scores.diagonal())
             if m > 1:
